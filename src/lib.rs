@@ -1,0 +1,135 @@
+//! # pairkernel
+//!
+//! Fast pairwise kernel matrices on multicore CPUs: for nodes v₀ … v_{N−1} in 3-D, the N × N
+//! matrix `D[i][j] = φ(|vᵢ − vⱼ|)` with the cubic radial function `φ(r) = r³/12 + r²/6`, the
+//! matrix RBF interpolation is built on; and the P × Q cross matrix between two node sets that
+//! evaluating an RBF at new points needs.
+//!
+//! ```
+//! use pairkernel::{Nodes, Plan, kernel_matrix, reference};
+//!
+//! let points = [[0.0, 0.0, 0.0], [1.0, 2.0, 2.0], [0.5, -1.0, 4.0]];
+//! let nodes = Nodes::from_points(&points)?;
+//!
+//! let d = kernel_matrix(&nodes)?;          // all threads, built-in tiles
+//! assert_eq!(d[(0, 1)], d[(1, 0)]);          // exactly symmetric
+//! assert_eq!(d[(2, 2)], 0.0);                // exactly zero on the diagonal
+//! assert!((d[(0, 1)] - pairkernel::phi(3.0)).abs() < 1e-15); // |v0 - v1| = 3
+//!
+//! // The same bits for any plan:
+//! let serial = Plan::new().threads(1).tile(1, 4).kernel_matrix(&nodes)?;
+//! assert_eq!(serial, d);
+//!
+//! // Close to the plain scalar loops of the article:
+//! let slow = reference::kernel_matrix(&points);
+//! assert!(d.as_slice().iter().zip(&slow).all(|(a, b)| (a - b).abs() <= 4.0 * f64::EPSILON * b));
+//!
+//! // Bad input is an error, not a panic:
+//! assert!(Nodes::from_points(&[[0.0, f64::NAN, 0.0]]).is_err());
+//! # Ok::<(), pairkernel::Error>(())
+//! ```
+//!
+//! ## How it works
+//! - [`Nodes`] stores the coordinates as padded x, y, z columns (structure of arrays).
+//! - The tile kernel (`tile.rs`) computes four entries at a time on `wide::f64x4`: differences,
+//!   r² by fused multiply-add, square root, then [`phi`]'s arithmetic, stored straight to the
+//!   output. Column tiles keep the column coordinates in L1 while a band of rows sweeps them.
+//! - The schedule (`schedule.rs`) hands disjoint bands of rows to rayon.
+//! - A [`Plan`] carries the tile shape and thread count; the free functions use
+//!   [`Plan::default`].
+//! - [`reference`] holds the plain scalar loops every fast path is tested against.
+//!
+//! ## Guarantees
+//! - **Deterministic**: the result is bitwise identical for every tile shape and thread count;
+//!   `D[i][j] == D[j][i]` and `D[i][i] == 0.0` exactly; the kernel matrix equals the cross matrix
+//!   of a node set with itself.
+//! - **Accurate**: every entry is within 8 ulp of the exact φ(|vᵢ − vⱼ|) of the given f64
+//!   coordinates and of [`reference`]; the tests measure at most 3 ulp (see the README).
+//! - **No panics on input**: non-finite coordinates, mismatched columns, wrong buffer lengths,
+//!   zero tile sizes and matrices too large to address or allocate are [`Error`]s.
+//!
+//! ## SIMD width and build flags
+//! `wide` picks its code path at compile time from the enabled target features: with AVX and
+//! FMA, `f64x4` is one 256-bit register and `mul_add` is fused; without them (the default
+//! `x86-64` target) it is two SSE2 halves with an unfused `mul_add`, about half as fast and with
+//! a last bit that may differ. This repository's `.cargo/config.toml` builds its tests, benches
+//! and binary with `-C target-cpu=native`. That file does not apply to crates that depend on
+//! `pairkernel`: build your final binary with `RUSTFLAGS="-C target-cpu=native"` (or
+//! `-C target-feature=+avx2,+fma`), or put the same `rustflags` in your own
+//! `.cargo/config.toml`. [`simd_features`] tells what a build has.
+
+#![deny(missing_docs)]
+
+mod defaults;
+mod error;
+mod matrix;
+mod nodes;
+mod plan;
+mod radial;
+pub mod reference;
+mod schedule;
+mod tile;
+
+pub use error::{Axis, Error};
+pub use matrix::KernelMatrix;
+pub use nodes::Nodes;
+pub use plan::Plan;
+pub use radial::phi;
+
+/// The dense `N × N` kernel matrix of `nodes` with [`Plan::default`].
+///
+/// # Errors
+/// See [`Plan::kernel_matrix`].
+pub fn kernel_matrix(nodes: &Nodes) -> Result<KernelMatrix, Error> {
+    Plan::default().kernel_matrix(nodes)
+}
+
+/// The kernel matrix of `nodes` written into `out` (`N·N` entries), with [`Plan::default`].
+///
+/// # Errors
+/// See [`Plan::kernel_matrix_into`].
+pub fn kernel_matrix_into(nodes: &Nodes, out: &mut [f64]) -> Result<(), Error> {
+    Plan::default().kernel_matrix_into(nodes, out)
+}
+
+/// The `P × Q` cross matrix between `rows` and `cols`, with [`Plan::default`].
+///
+/// # Errors
+/// See [`Plan::cross_matrix`].
+pub fn cross_matrix(rows: &Nodes, cols: &Nodes) -> Result<KernelMatrix, Error> {
+    Plan::default().cross_matrix(rows, cols)
+}
+
+/// The cross matrix written into `out` (`P·Q` entries), with [`Plan::default`].
+///
+/// # Errors
+/// See [`Plan::cross_matrix_into`].
+pub fn cross_matrix_into(rows: &Nodes, cols: &Nodes, out: &mut [f64]) -> Result<(), Error> {
+    Plan::default().cross_matrix_into(rows, cols, out)
+}
+
+/// The SIMD target features this build of the crate was compiled with, among those that decide
+/// `wide`'s code path: e.g. `["sse2", "avx", "avx2", "fma", "avx512f"]`; only `["sse2"]` on a
+/// plain `x86_64` build.
+pub fn simd_features() -> Vec<&'static str> {
+    let mut features = Vec::new();
+    if cfg!(target_feature = "sse2") {
+        features.push("sse2");
+    }
+    if cfg!(target_feature = "avx") {
+        features.push("avx");
+    }
+    if cfg!(target_feature = "avx2") {
+        features.push("avx2");
+    }
+    if cfg!(target_feature = "fma") {
+        features.push("fma");
+    }
+    if cfg!(target_feature = "avx512f") {
+        features.push("avx512f");
+    }
+    if cfg!(target_feature = "neon") {
+        features.push("neon");
+    }
+    features
+}

@@ -1,0 +1,110 @@
+//! The dense result: [`KernelMatrix`], and how its memory is obtained.
+
+use std::ops::Index;
+
+use crate::error::Error;
+
+/// A dense `rows × cols` matrix of f64, row-major: entry `(i, j)` is at `i * cols + j`.
+///
+/// ```
+/// use pairkernel::{Nodes, kernel_matrix};
+/// let nodes = Nodes::from_points(&[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])?;
+/// let d = kernel_matrix(&nodes)?;
+/// assert_eq!((d.rows(), d.cols()), (2, 2));
+/// assert_eq!(d[(0, 1)], d.row(1)[0]);
+/// assert_eq!(d.as_slice().len(), 4);
+/// # Ok::<(), pairkernel::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelMatrix {
+    rows: usize,
+    cols: usize,
+    entries: Vec<f64>,
+}
+
+impl KernelMatrix {
+    /// A `rows × cols` matrix of zeros, its memory requested without aborting on failure.
+    pub(crate) fn try_zeroed(rows: usize, cols: usize) -> Result<KernelMatrix, Error> {
+        let len = entry_count(rows, cols)?;
+        let mut entries = Vec::new();
+        entries
+            .try_reserve_exact(len)
+            .map_err(|_| Error::AllocationFailed {
+                rows,
+                cols,
+                bytes: len * size_of::<f64>(),
+            })?;
+        entries.resize(len, 0.0);
+        Ok(KernelMatrix {
+            rows,
+            cols,
+            entries,
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// All entries, row-major.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.entries
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.entries
+    }
+
+    /// Row `i` as a slice of `cols()` entries.
+    ///
+    /// # Panics
+    /// If `i >= rows()`, like slice indexing.
+    pub fn row(&self, i: usize) -> &[f64] {
+        assert!(i < self.rows, "row {i} out of range for {} rows", self.rows);
+        &self.entries[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// Entry `(i, j)`, or `None` if it is outside the matrix.
+    pub fn get(&self, i: usize, j: usize) -> Option<f64> {
+        (i < self.rows && j < self.cols).then(|| self.entries[i * self.cols + j])
+    }
+
+    /// The entries as a row-major `Vec`, without copying.
+    pub fn into_vec(self) -> Vec<f64> {
+        self.entries
+    }
+}
+
+impl Index<(usize, usize)> for KernelMatrix {
+    type Output = f64;
+
+    /// Entry `(i, j)`.
+    ///
+    /// # Panics
+    /// If `i >= rows()` or `j >= cols()`; [`KernelMatrix::get`] is the checked twin.
+    fn index(&self, (i, j): (usize, usize)) -> &f64 {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of range for a {} x {} matrix",
+            self.rows,
+            self.cols
+        );
+        &self.entries[i * self.cols + j]
+    }
+}
+
+/// `rows * cols`, checked so that the matrix's size in bytes also fits in `usize`.
+pub(crate) fn entry_count(rows: usize, cols: usize) -> Result<usize, Error> {
+    rows.checked_mul(cols)
+        .filter(|len| {
+            len.checked_mul(size_of::<f64>())
+                .is_some_and(|b| b <= isize::MAX as usize)
+        })
+        .ok_or(Error::SizeOverflow { rows, cols })
+}

@@ -1,0 +1,70 @@
+//! The schedule: how bands of rows are spread over threads.
+//!
+//! The output is cut into bands of whole rows (`par_chunks_mut`), each band a disjoint `&mut`
+//! slice handed to [`fill_band`]. rayon's work stealing balances the bands, which all cost the
+//! same; with several bands per thread, a thread slowed by a noisy neighbour is covered by the
+//! others. Bands, not single tiles, are the unit of work so that each task writes one contiguous
+//! block of memory and needs no shared pointer.
+
+use rayon::prelude::*;
+
+use crate::nodes::{LANES, Nodes};
+use crate::tile::fill_band;
+
+/// Tile shape in the units the kernel works in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TileShape {
+    /// Rows per band (the unit of parallel work), clamped to the matrix height.
+    pub band_rows: usize,
+    /// Column lane groups (of four columns) per tile.
+    pub groups_per_tile: usize,
+}
+
+impl TileShape {
+    /// From the user's tile in entries (both >= 1): rows clamped to `1..=n_rows`, columns rounded
+    /// up to whole lane groups, since a lane group is the smallest unit the kernel reads.
+    pub(crate) fn new(tile_rows: usize, tile_cols: usize, n_rows: usize) -> TileShape {
+        TileShape {
+            band_rows: tile_rows.clamp(1, n_rows.max(1)),
+            groups_per_tile: tile_cols.div_ceil(LANES).max(1),
+        }
+    }
+}
+
+/// Whether the bands run on the calling thread or on the current rayon pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Parallelism {
+    /// On the calling thread, bands in order; rayon is not touched.
+    Serial,
+    /// Bands as rayon tasks in the pool the call runs in.
+    Rayon,
+}
+
+/// Fills `out` (`rows.len() × cols.len()`, row-major; the caller has checked its length).
+pub(crate) fn fill_matrix(
+    rows: &Nodes,
+    cols: &Nodes,
+    tile: TileShape,
+    parallelism: Parallelism,
+    out: &mut [f64],
+) {
+    if out.is_empty() {
+        return;
+    }
+    // LOOP 3: split the rows into bands of `band_rows` rows, the unit of parallel work.
+    // `band_len` <= out.len(), since band_rows <= rows.len().
+    let band_len = tile.band_rows * cols.len();
+    let fill = |(band_index, band): (usize, &mut [f64])| {
+        fill_band(
+            rows,
+            band_index * tile.band_rows,
+            cols,
+            tile.groups_per_tile,
+            band,
+        )
+    };
+    match parallelism {
+        Parallelism::Serial => out.chunks_mut(band_len).enumerate().for_each(fill),
+        Parallelism::Rayon => out.par_chunks_mut(band_len).enumerate().for_each(fill),
+    }
+}
