@@ -32,8 +32,7 @@
 //! ## How it works
 //! - [`Nodes`] stores the coordinates as padded x, y, z columns (structure of arrays).
 //! - The tile kernel (`tile.rs`) computes four entries at a time on `wide::f64x4`: differences,
-//!   r² by fused multiply-add, square root, then [`phi`]'s arithmetic, stored straight to the
-//!   output. Column tiles keep the column coordinates in L1 while a band of rows sweeps them.
+//!   r², square root, then [`phi`]'s arithmetic, stored straight to the output. Column tiles keep the column coordinates in L1 while a band of rows sweeps them.
 //! - The schedule (`schedule.rs`) hands disjoint bands of rows to rayon.
 //! - A [`Plan`] carries the tile shape and thread count; the free functions use
 //!   [`Plan::default`].

@@ -108,3 +108,36 @@ pub(crate) fn entry_count(rows: usize, cols: usize) -> Result<usize, Error> {
         })
         .ok_or(Error::SizeOverflow { rows, cols })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_counts_that_overflow_are_size_errors() {
+        assert_eq!(entry_count(3, 4), Ok(12));
+        assert_eq!(entry_count(0, usize::MAX), Ok(0));
+        // 2^60 entries are 2^63 bytes, one more than isize::MAX: Rust's allocation limit.
+        for (rows, cols) in [(usize::MAX, 2), (1 << 32, 1 << 32), (1 << 30, 1 << 30)] {
+            assert_eq!(
+                entry_count(rows, cols),
+                Err(Error::SizeOverflow { rows, cols })
+            );
+            assert_eq!(
+                KernelMatrix::try_zeroed(rows, cols),
+                Err(Error::SizeOverflow { rows, cols })
+            );
+        }
+        // Just below that, the size check passes (and the allocator decides).
+        assert_eq!(
+            entry_count(1 << 30, (1 << 30) - 1),
+            Ok((1 << 60) - (1 << 30))
+        );
+        let message = Error::SizeOverflow {
+            rows: usize::MAX,
+            cols: 2,
+        }
+        .to_string();
+        assert!(message.contains(&format!("{} x 2", usize::MAX)));
+    }
+}

@@ -29,8 +29,9 @@ pub(crate) fn phi_x4(r: f64x4, r_squared: f64x4) -> f64x4 {
 
 /// The cubic radial function φ(r) = r³/12 + r²/6.
 ///
-/// Evaluated as `r² · (r/12 + 1/6)` through the same SIMD code as the matrix kernels, so for a
-/// distance `r` whose square `r * r` is exact, `phi(r)` equals the matrix entry bit for bit.
+/// Evaluated as `r² · (r/12 + 1/6)` through the same SIMD code as the matrix kernels: for two
+/// nodes that differ along one axis only, by `r`, the matrix entry equals `phi(r)` bit for bit
+/// (the kernel's r² is then `r * r` rounded, and its square root gives back `r` exactly).
 /// For r < 0 it evaluates the same polynomial; a NaN gives NaN and +∞ gives +∞.
 ///
 /// # Platform-specific behavior

@@ -1,0 +1,176 @@
+//! Every `Error` is produced by its bad input, says what was wrong, and nothing panics.
+
+use pairkernel::{Axis, Error, Nodes, Plan};
+
+#[test]
+fn non_finite_coordinates_name_the_node_and_axis() {
+    let mut points = vec![[0.5; 3]; 5];
+    points[3][2] = f64::NAN;
+    points[4][0] = f64::INFINITY;
+    let err = Nodes::from_points(&points).unwrap_err();
+    assert!(
+        matches!(err, Error::NonFiniteCoordinate { node: 3, axis: Axis::Z, value } if value.is_nan())
+    );
+    assert_eq!(
+        err.to_string(),
+        "node 3 has a non-finite z coordinate (NaN)"
+    );
+
+    let x = [0.0, 1.0, 2.0];
+    let y = [0.0, f64::NEG_INFINITY, 2.0];
+    let err = Nodes::from_columns(&x, &y, &x).unwrap_err();
+    assert_eq!(
+        err,
+        Error::NonFiniteCoordinate {
+            node: 1,
+            axis: Axis::Y,
+            value: f64::NEG_INFINITY
+        }
+    );
+    assert!(err.to_string().contains("node 1") && err.to_string().contains(" y "));
+}
+
+#[test]
+fn columns_of_different_lengths_are_rejected() {
+    let err = Nodes::from_columns(&[0.0; 4], &[0.0; 4], &[0.0; 3]).unwrap_err();
+    assert_eq!(err, Error::ColumnLengthMismatch { x: 4, y: 4, z: 3 });
+    assert!(err.to_string().contains("z has 3"));
+}
+
+#[test]
+fn output_buffers_of_the_wrong_length_are_rejected_before_any_write() {
+    let nodes = Nodes::from_points(&[[0.0; 3], [1.0; 3], [2.0; 3]]).unwrap();
+    let other = Nodes::from_points(&[[0.0; 3], [1.0; 3]]).unwrap();
+    for len in [0, 8, 10, 100] {
+        let mut out = vec![-1.0; len];
+        let err = Plan::new()
+            .kernel_matrix_into(&nodes, &mut out)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::OutputLength {
+                expected: 9,
+                got: len,
+                rows: 3,
+                cols: 3
+            }
+        );
+        assert!(out.iter().all(|&x| x == -1.0), "the buffer was written to");
+        let err = pairkernel::cross_matrix_into(&nodes, &other, &mut out).unwrap_err();
+        assert_eq!(
+            err,
+            Error::OutputLength {
+                expected: 6,
+                got: len,
+                rows: 3,
+                cols: 2
+            }
+        );
+    }
+    assert!(
+        Error::OutputLength {
+            expected: 9,
+            got: 8,
+            rows: 3,
+            cols: 3
+        }
+        .to_string()
+        .contains("has 8 entries, expected 9")
+    );
+}
+
+#[test]
+fn zero_tile_sizes_are_an_invalid_plan_for_every_entry_point() {
+    let nodes = Nodes::from_points(&[[0.0; 3], [1.0; 3]]).unwrap();
+    for (rows, cols) in [(0, 4), (4, 0), (0, 0)] {
+        let plan = Plan::new().tile(rows, cols);
+        let expected = Error::InvalidTile {
+            tile_rows: rows,
+            tile_cols: cols,
+        };
+        assert_eq!(plan.kernel_matrix(&nodes).unwrap_err(), expected);
+        assert_eq!(
+            plan.kernel_matrix_into(&nodes, &mut [0.0; 4]).unwrap_err(),
+            expected
+        );
+        assert_eq!(plan.cross_matrix(&nodes, &nodes).unwrap_err(), expected);
+        assert_eq!(
+            plan.cross_matrix_into(&nodes, &nodes, &mut [0.0; 4])
+                .unwrap_err(),
+            expected
+        );
+        // Even with an empty node set or a wrong buffer, the plan is checked first.
+        assert_eq!(
+            plan.kernel_matrix(&Nodes::from_points(&[]).unwrap())
+                .unwrap_err(),
+            expected
+        );
+        assert_eq!(
+            plan.kernel_matrix_into(&nodes, &mut []).unwrap_err(),
+            expected
+        );
+    }
+    assert!(
+        Error::InvalidTile {
+            tile_rows: 0,
+            tile_cols: 4
+        }
+        .to_string()
+        .contains("0 rows x 4 columns")
+    );
+}
+
+#[test]
+fn a_matrix_too_large_for_memory_is_an_error_not_an_abort() {
+    // 2^20 x 2^20 entries = 8 TiB: the allocator refuses, and the call says so.
+    let points = vec![[0.25; 3]; 1 << 20];
+    let nodes = Nodes::from_points(&points).unwrap();
+    for threads in [1, 0] {
+        let err = Plan::new()
+            .threads(threads)
+            .kernel_matrix(&nodes)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::AllocationFailed {
+                rows: 1 << 20,
+                cols: 1 << 20,
+                bytes: 1 << 43
+            }
+        );
+        assert!(err.to_string().contains("1048576 x 1048576"));
+    }
+    let err = pairkernel::cross_matrix(&nodes, &nodes).unwrap_err();
+    assert!(matches!(err, Error::AllocationFailed { .. }));
+}
+
+#[test]
+fn empty_and_single_node_sets_are_fine() {
+    let empty = Nodes::from_points(&[]).unwrap();
+    assert!(empty.is_empty());
+    let d = pairkernel::kernel_matrix(&empty).unwrap();
+    assert_eq!((d.rows(), d.cols(), d.as_slice().len()), (0, 0, 0));
+    pairkernel::kernel_matrix_into(&empty, &mut []).unwrap();
+
+    let one = Nodes::from_points(&[[1.0, 2.0, 3.0]]).unwrap();
+    assert_eq!(
+        pairkernel::kernel_matrix(&one).unwrap().into_vec(),
+        vec![0.0]
+    );
+    let c = pairkernel::cross_matrix(&one, &empty).unwrap();
+    assert_eq!((c.rows(), c.cols()), (1, 0));
+    assert_eq!(c.row(0), &[] as &[f64]);
+    let c = pairkernel::cross_matrix(&empty, &one).unwrap();
+    assert_eq!((c.rows(), c.cols()), (0, 1));
+}
+
+#[test]
+fn checked_accessors_return_none_out_of_range() {
+    let nodes = Nodes::from_points(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).unwrap();
+    assert_eq!(nodes.get(1), Some([4.0, 5.0, 6.0]));
+    assert_eq!(nodes.get(2), None);
+    let d = pairkernel::kernel_matrix(&nodes).unwrap();
+    assert_eq!(d.get(1, 1), Some(0.0));
+    assert_eq!(d.get(2, 0), None);
+    assert_eq!(d.get(0, 2), None);
+}

@@ -1,0 +1,222 @@
+//! Every fast path against the scalar reference and the exact value, under random plans.
+
+mod common;
+
+use common::*;
+use pairkernel::{Nodes, Plan, reference};
+use proptest::prelude::*;
+
+/// Checks every entry of a `rows × cols` result against the exact value and the reference.
+fn assert_accurate(rows: &[[f64; 3]], cols: &[[f64; 3]], got: &[f64]) -> Result<(), TestCaseError> {
+    let expected = reference::cross_matrix(rows, cols);
+    prop_assert_eq!(got.len(), expected.len());
+    for (i, p) in rows.iter().enumerate() {
+        for (j, q) in cols.iter().enumerate() {
+            let entry = got[i * cols.len() + j];
+            let from_exact = ulps_from_exact(entry, exact_phi(*p, *q));
+            prop_assert!(
+                from_exact <= ULP_BOUND,
+                "entry ({}, {}) = {:e} is {} ulp from exact, p = {:?}, q = {:?}",
+                i,
+                j,
+                entry,
+                from_exact,
+                p,
+                q
+            );
+            let from_reference = ulps_apart(entry, expected[i * cols.len() + j]);
+            prop_assert!(
+                from_reference <= ULP_BOUND,
+                "entry ({}, {}) = {:e} is {} ulp from reference {:e}",
+                i,
+                j,
+                entry,
+                from_reference,
+                expected[i * cols.len() + j]
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn kernel_matrix_is_accurate_symmetric_and_zero_on_the_diagonal(
+        points in point_set(300),
+        plan in any_plan(),
+    ) {
+        let nodes = Nodes::from_points(&points).unwrap();
+        let d = plan.kernel_matrix(&nodes).unwrap();
+        let n = points.len();
+        prop_assert_eq!((d.rows(), d.cols()), (n, n));
+        assert_accurate(&points, &points, d.as_slice())?;
+        for i in 0..n {
+            prop_assert_eq!(d[(i, i)].to_bits(), 0.0f64.to_bits(), "D[{}][{}] is not +0", i, i);
+            for j in 0..i {
+                prop_assert_eq!(d[(i, j)].to_bits(), d[(j, i)].to_bits(), "D[{}][{}] != D[{}][{}]", i, j, j, i);
+            }
+        }
+    }
+
+    #[test]
+    fn every_plan_and_entry_point_gives_the_same_bits(
+        points in point_set(200),
+        plan in any_plan(),
+        other_plan in any_plan(),
+    ) {
+        let nodes = Nodes::from_points(&points).unwrap();
+        let n = points.len();
+        let default = bits(pairkernel::kernel_matrix(&nodes).unwrap().as_slice());
+
+        prop_assert_eq!(&bits(plan.kernel_matrix(&nodes).unwrap().as_slice()), &default);
+        prop_assert_eq!(&bits(other_plan.kernel_matrix(&nodes).unwrap().as_slice()), &default);
+
+        // `_into` overwrites whatever the buffer held (NaN here, so a missed entry shows).
+        let mut out = vec![f64::NAN; n * n];
+        plan.kernel_matrix_into(&nodes, &mut out).unwrap();
+        prop_assert_eq!(&bits(&out), &default);
+        out.fill(f64::NAN);
+        pairkernel::kernel_matrix_into(&nodes, &mut out).unwrap();
+        prop_assert_eq!(&bits(&out), &default);
+
+        // The kernel matrix is the cross matrix of a set with itself.
+        prop_assert_eq!(&bits(plan.cross_matrix(&nodes, &nodes).unwrap().as_slice()), &default);
+        prop_assert_eq!(&bits(pairkernel::cross_matrix(&nodes, &nodes).unwrap().as_slice()), &default);
+
+        // from_columns builds the same nodes as from_points.
+        let (x, y, z): (Vec<f64>, Vec<f64>, Vec<f64>) = (
+            points.iter().map(|p| p[0]).collect(),
+            points.iter().map(|p| p[1]).collect(),
+            points.iter().map(|p| p[2]).collect(),
+        );
+        prop_assert_eq!(&Nodes::from_columns(&x, &y, &z).unwrap(), &nodes);
+        prop_assert_eq!(nodes.to_points(), points);
+    }
+
+    #[test]
+    fn cross_matrix_matches_reference_for_any_shape(
+        row_points in point_set(150),
+        col_points in point_set(150),
+        plan in any_plan(),
+    ) {
+        let rows = Nodes::from_points(&row_points).unwrap();
+        let cols = Nodes::from_points(&col_points).unwrap();
+        let c = plan.cross_matrix(&rows, &cols).unwrap();
+        prop_assert_eq!((c.rows(), c.cols()), (row_points.len(), col_points.len()));
+        assert_accurate(&row_points, &col_points, c.as_slice())?;
+
+        let default = bits(pairkernel::cross_matrix(&rows, &cols).unwrap().as_slice());
+        prop_assert_eq!(&bits(c.as_slice()), &default);
+        let mut out = vec![f64::NAN; row_points.len() * col_points.len()];
+        plan.cross_matrix_into(&rows, &cols, &mut out).unwrap();
+        prop_assert_eq!(&bits(&out), &default);
+        out.fill(f64::NAN);
+        pairkernel::cross_matrix_into(&rows, &cols, &mut out).unwrap();
+        prop_assert_eq!(&bits(&out), &default);
+
+        // Swapping the sets transposes the matrix, bit for bit.
+        let t = plan.cross_matrix(&cols, &rows).unwrap();
+        for i in 0..row_points.len() {
+            for j in 0..col_points.len() {
+                prop_assert_eq!(c[(i, j)].to_bits(), t[(j, i)].to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn phi_equals_the_entry_of_nodes_apart_along_one_axis(
+        r in 0.0..1e4f64,
+        axis in 0..3usize,
+        start in coordinate(),
+    ) {
+        // The kernel's r² is then r*r rounded, and sqrt(RN(r*r)) == r in binary floating point,
+        // so the entry and phi(r) go through the same operations on the same values.
+        let mut q = [start, 0.0, 0.0];
+        q[axis] += r;
+        let r = (q[axis] - [start, 0.0, 0.0][axis]).abs();
+        let nodes = Nodes::from_points(&[[start, 0.0, 0.0], q]).unwrap();
+        let d = pairkernel::kernel_matrix(&nodes).unwrap();
+        prop_assert_eq!(d[(0, 1)].to_bits(), pairkernel::phi(r).to_bits());
+        prop_assert!(ulps_from_exact(pairkernel::phi(r), exact_phi([0.0; 3], [r, 0.0, 0.0])) <= ULP_BOUND);
+    }
+}
+
+#[test]
+fn awkward_sizes_agree_bitwise_under_every_plan() {
+    for &n in AWKWARD_SIZES {
+        let nodes = Nodes::random(n, &mut rand::rng());
+        let expected = bits(
+            Plan::new()
+                .threads(1)
+                .kernel_matrix(&nodes)
+                .unwrap()
+                .as_slice(),
+        );
+        let points = nodes.to_points();
+        for (i, (&got, want)) in expected
+            .iter()
+            .zip(reference::kernel_matrix(&points))
+            .enumerate()
+        {
+            let got = f64::from_bits(got);
+            assert!(
+                ulps_apart(got, want) <= ULP_BOUND,
+                "n = {n}, entry {i}: {got:e} vs {want:e}"
+            );
+        }
+        // Cross matrices with one side of an awkward size, against a set of 6 nodes.
+        let six = Nodes::random(6, &mut rand::rng());
+        let cross_expected = bits(
+            Plan::new()
+                .threads(1)
+                .cross_matrix(&nodes, &six)
+                .unwrap()
+                .as_slice(),
+        );
+        let cross_t_expected = bits(
+            Plan::new()
+                .threads(1)
+                .cross_matrix(&six, &nodes)
+                .unwrap()
+                .as_slice(),
+        );
+        for plan in awkward_plans() {
+            let mut out = vec![f64::NAN; n * n];
+            plan.kernel_matrix_into(&nodes, &mut out).unwrap();
+            assert_eq!(bits(&out), expected, "n = {n}, {plan:?}");
+            assert_eq!(
+                bits(plan.cross_matrix(&nodes, &six).unwrap().as_slice()),
+                cross_expected,
+                "n = {n}, {plan:?}"
+            );
+            assert_eq!(
+                bits(plan.cross_matrix(&six, &nodes).unwrap().as_slice()),
+                cross_t_expected,
+                "n = {n}, {plan:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_plan_used_from_several_threads_at_once_gives_the_same_bits() {
+    let nodes = Nodes::random(300, &mut rand::rng());
+    let plan = Plan::new().threads(2).tile(7, 33);
+    let expected = bits(
+        Plan::new()
+            .threads(1)
+            .kernel_matrix(&nodes)
+            .unwrap()
+            .as_slice(),
+    );
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| bits(plan.clone().kernel_matrix(&nodes).unwrap().as_slice())))
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().unwrap(), expected);
+        }
+    });
+}
