@@ -75,6 +75,11 @@ pub use nodes::Nodes;
 pub use plan::Plan;
 pub use radial::phi;
 
+/// The README's examples, compiled and run as doctests so that they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The dense `N × N` kernel matrix of `nodes` with [`Plan::default`].
 ///
 /// # Errors

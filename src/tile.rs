@@ -1,9 +1,9 @@
 //! The tile kernel: one band of rows against all columns, a column tile at a time.
 //!
 //! A tile is `band rows × tile columns`. The loop over column tiles is outside the loop over the
-//! band's rows, so the tile's column coordinates (24 bytes a column: 1024 columns are 24 KiB)
-//! stay in L1 while every row of the band sweeps them, and each row writes one contiguous run of
-//! the row-major output.
+//! band's rows, so the tile's column coordinates (24 bytes a column) stay in cache while every
+//! row of the band sweeps them, and each row writes one contiguous run of the row-major output.
+//! Why the default tile is wide (4096 columns, in L2 rather than L1) is in [`crate::defaults`].
 //!
 //! Inside a row, four columns at a time go through [`pair_entries_x4`] on [`f64x4`] lanes:
 //! differences, r², `sqrt`, then [`phi_x4`]. Each entry is a lane-wise function of

@@ -1,0 +1,104 @@
+//! Criterion benches of the kernel matrix, throughput in entries (N²) per second.
+//!
+//! `kernel_matrix`: for each N, the default plan (all threads) and `threads(1)` writing into a
+//! reused buffer, the default plan allocating its result, and two baselines in the same group:
+//! the scalar `reference` (one thread, allocates, as its API does) and a naive row-parallel
+//! scalar loop over rayon into a reused buffer. `tile_sweep`: tile shapes at N = 3000.
+//!
+//! Group names carry the SIMD features of the build, so two reports can be compared knowingly.
+//! Run: `cargo bench --bench kernel` (all), `cargo bench --bench kernel -- tile_sweep` (one group).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use pairkernel::{Nodes, Plan, reference};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rayon::prelude::*;
+
+const SIZES: &[usize] = &[500, 1000, 2000, 3000, 5000, 10000];
+
+fn build_label() -> String {
+    format!(
+        "simd={} threads={}",
+        pairkernel::simd_features().join("+"),
+        rayon::current_num_threads()
+    )
+}
+
+fn random_nodes(n: usize) -> Nodes {
+    Nodes::random(n, &mut StdRng::seed_from_u64(n as u64))
+}
+
+/// The obvious parallel code a user might write: one rayon task per row, scalar entries.
+fn naive_row_parallel(points: &[[f64; 3]], out: &mut [f64]) {
+    out.par_chunks_mut(points.len())
+        .zip(points)
+        .for_each(|(row, p)| {
+            for (entry, q) in row.iter_mut().zip(points) {
+                *entry = reference::entry(p, q);
+            }
+        });
+}
+
+fn kernel_matrix(c: &mut Criterion) {
+    let mut group = c.benchmark_group(format!("kernel_matrix [{}]", build_label()));
+    for &n in SIZES {
+        let nodes = random_nodes(n);
+        let points = nodes.to_points();
+        let mut out = vec![0.0; n * n];
+        group.throughput(Throughput::Elements((n * n) as u64));
+        // Large N: few samples, each already long enough to be stable.
+        group.sample_size(if n >= 3000 { 10 } else { 30 });
+        group.measurement_time(Duration::from_secs(if n >= 5000 { 8 } else { 3 }));
+
+        let all = Plan::default();
+        let single = Plan::new().threads(1);
+        group.bench_with_input(BenchmarkId::new("default_into", n), &n, |b, _| {
+            b.iter(|| all.kernel_matrix_into(&nodes, black_box(&mut out)).unwrap())
+        });
+        group.bench_with_input(BenchmarkId::new("threads1_into", n), &n, |b, _| {
+            b.iter(|| {
+                single
+                    .kernel_matrix_into(&nodes, black_box(&mut out))
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("default_alloc", n), &n, |b, _| {
+            b.iter(|| black_box(all.kernel_matrix(&nodes).unwrap()))
+        });
+        group.bench_with_input(BenchmarkId::new("naive_row_parallel", n), &n, |b, _| {
+            b.iter(|| naive_row_parallel(&points, black_box(&mut out)))
+        });
+        group.bench_with_input(BenchmarkId::new("reference", n), &n, |b, _| {
+            b.iter(|| black_box(reference::kernel_matrix(&points)))
+        });
+    }
+    group.finish();
+}
+
+fn tile_sweep(c: &mut Criterion) {
+    const N: usize = 3000;
+    let mut group = c.benchmark_group(format!("tile_sweep N={N} [{}]", build_label()));
+    let nodes = random_nodes(N);
+    let mut out = vec![0.0; N * N];
+    group.throughput(Throughput::Elements((N * N) as u64));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(2));
+    for rows in [1, 4, 16, 64, 256] {
+        for cols in [64, 256, 1024, 4096] {
+            let plan = Plan::new().tile(rows, cols);
+            group.bench_function(BenchmarkId::from_parameter(format!("{rows}x{cols}")), |b| {
+                b.iter(|| {
+                    plan.kernel_matrix_into(&nodes, black_box(&mut out))
+                        .unwrap()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, kernel_matrix, tile_sweep);
+criterion_main!(benches);
