@@ -40,7 +40,7 @@ fn assert_accurate(rows: &[[f64; 3]], cols: &[[f64; 3]], got: &[f64]) -> Result<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn kernel_matrix_is_accurate_symmetric_and_zero_on_the_diagonal(
