@@ -36,8 +36,8 @@ pub struct Plan {
 }
 
 impl Default for Plan {
-    /// The built-in tile shape ([`defaults::TILE_ROWS`] × [`defaults::TILE_COLS`]) on all the
-    /// threads of the current rayon pool.
+    /// The built-in tile shape (4 rows × 4096 columns, measured best on a 2-core Zen 4; see
+    /// [`Plan::tile_shape`]) on all the threads of the current rayon pool.
     fn default() -> Plan {
         Plan {
             tile_rows: defaults::TILE_ROWS,
