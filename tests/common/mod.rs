@@ -1,7 +1,7 @@
 //! Shared test harness: exact values and ulp distances, node-set generators, plans to compare.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
-use pairkernel::Plan;
+use pairkernel::{Nodes, Plan};
 use proptest::prelude::*;
 use twofloat::TwoFloat;
 
@@ -44,6 +44,18 @@ pub fn ulps_apart(got: f64, want: f64) -> f64 {
 /// Bit patterns, so that two matrices compare bitwise (and NaN == NaN would not hide).
 pub fn bits(entries: &[f64]) -> Vec<u64> {
     entries.iter().map(|x| x.to_bits()).collect()
+}
+
+/// The kernel matrix of `nodes` computed on the calling thread, as bit patterns: the baseline
+/// every other plan must reproduce.
+pub fn serial_bits(nodes: &Nodes) -> Vec<u64> {
+    bits(
+        Plan::new()
+            .threads(1)
+            .kernel_matrix(nodes)
+            .unwrap()
+            .as_slice(),
+    )
 }
 
 /// A coordinate of mixed scale: sign × [1, 10) × 10^k, k in -3 ..= 3, so that one set mixes
