@@ -5,7 +5,8 @@
 //! row of the band sweeps them, and each row writes one contiguous run of the row-major output.
 //! Why the default tile is wide (4096 columns, in L2 rather than L1) is in [`crate::defaults`].
 //!
-//! Inside a row, four columns at a time go through [`pair_entries_x4`] on [`f64x4`] lanes:
+//! Four rows at a time (the band's last rows one by one), four columns at a time go through
+//! [`pair_entries_x4`] on [`f64x4`] lanes:
 //! differences, r², `sqrt`, then [`phi_x4`]. Each entry is a lane-wise function of
 //! its two nodes alone, so its bits cannot depend on the tile shape, the band, the thread that
 //! computes it or its neighbours. A row's last, partial lane group runs through the same
@@ -37,6 +38,24 @@ pub(crate) fn pair_entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) ->
     phi_x4(r_squared.sqrt(), r_squared)
 }
 
+/// Rows computed together per column lane group (register blocking): their column coordinates
+/// are loaded once for all of them, and four independent square roots are in flight. Measured
+/// on one thread against one row at a time (the binary, 6 interleaved rounds): +3–5% at
+/// N = 10000, where the output goes to DRAM, and no difference beyond noise at N = 1000 and
+/// 3000, where the square root alone bounds the rate.
+const ROWS_PER_STEP: usize = 4;
+
+/// The columns of one tile: their lane groups and the matrix columns they cover (the last
+/// group of the matrix may be partial: `cols` then ends before the group does).
+#[derive(Clone, Copy)]
+struct ColumnTile<'a> {
+    x_soa: &'a [f64x4],
+    y_soa: &'a [f64x4],
+    z_soa: &'a [f64x4],
+    first_col: usize,
+    col_count: usize,
+}
+
 /// Fills `band`: rows `first_row ..` of the `rows.len() × cols.len()` matrix, row-major with a
 /// row stride of `cols.len()`, in column tiles of `groups_per_tile` lane groups.
 ///
@@ -52,43 +71,61 @@ pub(crate) fn fill_band(
     let (x_soa, y_soa, z_soa) = cols.columns_soa();
     // LOOP 2: split the columns into tiles of `groups_per_tile` lane groups.
     for tile_first_group in (0..x_soa.len()).step_by(groups_per_tile) {
-        let tile_groups = tile_first_group..(tile_first_group + groups_per_tile).min(x_soa.len());
-        let tile_cols = tile_groups.start * LANES..(tile_groups.end * LANES).min(row_stride);
-        // LOOP 1: every row of the band sweeps the tile's columns.
-        for (row_in_band, row) in band.chunks_exact_mut(row_stride).enumerate() {
-            fill_row_segment(
-                rows.point(first_row + row_in_band),
-                &x_soa[tile_groups.clone()],
-                &y_soa[tile_groups.clone()],
-                &z_soa[tile_groups.clone()],
-                &mut row[tile_cols.clone()],
-            );
+        let groups = tile_first_group..x_soa.len().min(tile_first_group + groups_per_tile);
+        let first_col = groups.start * LANES;
+        let tile = ColumnTile {
+            x_soa: &x_soa[groups.clone()],
+            y_soa: &y_soa[groups.clone()],
+            z_soa: &z_soa[groups.clone()],
+            first_col,
+            col_count: (groups.end * LANES).min(row_stride) - first_col,
+        };
+        // LOOP 1: the band's rows sweep the tile, ROWS_PER_STEP at a time, then one at a time.
+        let mut steps = band.chunks_exact_mut(ROWS_PER_STEP * row_stride);
+        let mut row = first_row;
+        for step in &mut steps {
+            let points = std::array::from_fn(|k| rows.point(row + k));
+            fill_rows::<ROWS_PER_STEP>(points, tile, step, row_stride);
+            row += ROWS_PER_STEP;
+        }
+        for single_row in steps.into_remainder().chunks_exact_mut(row_stride) {
+            fill_rows::<1>([rows.point(row)], tile, single_row, row_stride);
+            row += 1;
         }
     }
 }
 
-/// One row node against a run of column lane groups; `out` has one entry per real column.
+/// `R` row nodes against one column tile; `out` holds the `R` rows (full stride `row_stride`),
+/// of which the tile's columns are written.
 #[inline(always)]
-fn fill_row_segment(
-    p: [f64; 3],
-    x_soa: &[f64x4],
-    y_soa: &[f64x4],
-    z_soa: &[f64x4],
+fn fill_rows<const R: usize>(
+    row_points: [[f64; 3]; R],
+    tile: ColumnTile<'_>,
     out: &mut [f64],
+    row_stride: usize,
 ) {
-    let p = p.map(f64x4::splat);
-    let full_groups = out.len() / LANES;
-    let mut out_groups = out.chunks_exact_mut(LANES);
-    // LOOP 0: four columns per step, on the f64x4 lanes.
-    for (((out_group, &qx), &qy), &qz) in (&mut out_groups).zip(x_soa).zip(y_soa).zip(z_soa) {
-        out_group.copy_from_slice(pair_entries_x4(p, qx, qy, qz).as_array());
+    let p = row_points.map(|point| point.map(f64x4::splat));
+    let full_groups = tile.col_count / LANES;
+    // LOOP 0: four columns per step, on the f64x4 lanes, for each of the R rows.
+    for g in 0..full_groups {
+        let (qx, qy, qz) = (tile.x_soa[g], tile.y_soa[g], tile.z_soa[g]);
+        let col = tile.first_col + g * LANES;
+        for (k, &p_k) in p.iter().enumerate() {
+            let at = k * row_stride + col;
+            out[at..at + LANES].copy_from_slice(pair_entries_x4(p_k, qx, qy, qz).as_array());
+        }
     }
-    // The matrix's last columns, when they do not fill a lane group: same arithmetic on the
-    // padded group, valid lanes stored.
-    let tail = out_groups.into_remainder();
-    if !tail.is_empty() {
+    // The matrix's last columns, when they do not fill a lane group: the same arithmetic on the
+    // zero-padded group, valid lanes stored.
+    let tail_len = tile.col_count - full_groups * LANES;
+    if tail_len > 0 {
         let g = full_groups;
-        let entries = pair_entries_x4(p, x_soa[g], y_soa[g], z_soa[g]);
-        tail.copy_from_slice(&entries.as_array()[..tail.len()]);
+        let (qx, qy, qz) = (tile.x_soa[g], tile.y_soa[g], tile.z_soa[g]);
+        let col = tile.first_col + g * LANES;
+        for (k, &p_k) in p.iter().enumerate() {
+            let at = k * row_stride + col;
+            let entries = pair_entries_x4(p_k, qx, qy, qz);
+            out[at..at + tail_len].copy_from_slice(&entries.as_array()[..tail_len]);
+        }
     }
 }
