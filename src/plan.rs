@@ -69,6 +69,9 @@ impl Plan {
 
     /// Number of threads: 1 computes on the calling thread without rayon; 0 uses every thread
     /// of the current rayon pool; n ≥ 2 uses a pool of n threads, started on first use.
+    ///
+    /// That pool lives as long as the plan and its clones: build a `threads(n)` plan once and
+    /// reuse it, rather than once per call, which would start and stop n threads each time.
     pub fn threads(self, n: usize) -> Plan {
         Plan {
             threads: n,
