@@ -6,10 +6,9 @@
 //! Why the default tile is wide (4096 columns, in L2 rather than L1) is in [`crate::defaults`].
 //!
 //! Four rows at a time (the band's last rows one by one), four columns at a time go through
-//! [`pair_entries_x4`] on [`f64x4`] lanes:
-//! differences, r², `sqrt`, then [`phi_x4`]. Each entry is a lane-wise function of
-//! its two nodes alone, so its bits cannot depend on the tile shape, the band, the thread that
-//! computes it or its neighbours. A row's last, partial lane group runs through the same
+//! [`pair_entries_x4`] on [`f64x4`] lanes: differences, r², `sqrt`, then [`phi_x4`]. Each entry
+//! is a lane-wise function of its two nodes alone, so its bits cannot depend on the tile shape,
+//! the band, the thread that computes it or its neighbours. A row's last, partial lane group runs through the same
 //! arithmetic on the zero-padded columns (see [`crate::nodes`]) and stores only its valid lanes.
 
 use wide::f64x4;
@@ -45,8 +44,9 @@ pub(crate) fn pair_entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) ->
 /// 3000, where the square root alone bounds the rate.
 const ROWS_PER_STEP: usize = 4;
 
-/// The columns of one tile: their lane groups and the matrix columns they cover (the last
-/// group of the matrix may be partial: `cols` then ends before the group does).
+/// The columns of one tile: their lane groups, and the matrix columns they cover, `col_count`
+/// from `first_col` (fewer than the groups hold when the tile ends in the matrix's last,
+/// partial lane group).
 #[derive(Clone, Copy)]
 struct ColumnTile<'a> {
     x_soa: &'a [f64x4],
