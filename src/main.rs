@@ -1,5 +1,6 @@
 //! `pairkernel`: the article's experiment, one thread against all threads.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -26,12 +27,28 @@ struct Args {
     /// Timed repetitions of each variant; the median is reported.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
     reps: u32,
+    /// Let the OS place rayon's worker threads instead of pinning one to each core. Unpinned,
+    /// the scheduler sometimes wakes both workers onto one core for a whole short run, which
+    /// then shows a speed-up of 1.
+    #[arg(long)]
+    no_pin: bool,
+}
+
+/// Why the experiment stopped.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Kernel(#[from] pairkernel::Error),
+    #[error("could not write the report: {0}")]
+    Output(#[from] std::io::Error),
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`pairkernel | head`): nothing left to tell anyone.
+        Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pairkernel: {e}");
             ExitCode::FAILURE
@@ -39,7 +56,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<(), pairkernel::Error> {
+fn run(args: &Args) -> Result<(), Failure> {
+    let mut report = std::io::stdout().lock();
+    let pinning = if args.no_pin {
+        "not pinned (--no-pin)".to_string()
+    } else {
+        pin_workers_to_cores()
+    };
     let nodes = Nodes::random(args.n, &mut StdRng::seed_from_u64(args.seed));
     let single = Plan::new().threads(1);
     let all = Plan::new();
@@ -47,17 +70,19 @@ fn run(args: &Args) -> Result<(), pairkernel::Error> {
     let threads = rayon::current_num_threads();
     let entries = args.n * args.n;
 
-    println!(
+    writeln!(
+        report,
         "N = {} random nodes in [0,1)^3 (seed {}): {:.1} M entries, {:.1} MB",
         args.n,
         args.seed,
         entries as f64 / 1e6,
         (entries * 8) as f64 / 1e6
-    );
-    println!(
-        "build: SIMD [{}], tile {tile_rows} x {tile_cols}, {threads} threads",
+    )?;
+    writeln!(
+        report,
+        "build: SIMD [{}], tile {tile_rows} x {tile_cols}, {threads} threads, {pinning}",
         pairkernel::simd_features().join(" ")
-    );
+    )?;
 
     // Warm-up, which also allocates the buffer reused below (fallibly, unlike `vec!`).
     let mut out = all.kernel_matrix(&nodes)?.into_vec();
@@ -75,40 +100,75 @@ fn run(args: &Args) -> Result<(), pairkernel::Error> {
     let reference_s = started.elapsed().as_secs_f64();
 
     let rate = |seconds: f64| entries as f64 / 1e9 / seconds;
-    println!();
-    println!("{:<28}{:>12}{:>14}", "", "time", "G entries/s");
-    println!(
+    writeln!(report)?;
+    writeln!(report, "{:<28}{:>12}{:>14}", "", "time", "G entries/s")?;
+    writeln!(
+        report,
         "{:<28}{:>9.2} ms{:>14.3}",
         "scalar reference (1 run)",
         reference_s * 1e3,
         rate(reference_s)
-    );
-    println!(
+    )?;
+    writeln!(
+        report,
         "{:<28}{:>9.2} ms{:>14.3}",
         "1 thread (median)",
         single_s * 1e3,
         rate(single_s)
-    );
-    println!(
+    )?;
+    writeln!(
+        report,
         "{:<28}{:>9.2} ms{:>14.3}",
         format!("{threads} threads (median)"),
         all_s * 1e3,
         rate(all_s)
-    );
-    println!();
-    println!(
+    )?;
+    writeln!(report)?;
+    writeln!(
+        report,
         "speed-up, {threads} threads over 1:   {:.2}x",
         single_s / all_s
-    );
-    println!("speed-up over the reference: {:.1}x", reference_s / all_s);
+    )?;
+    writeln!(
+        report,
+        "speed-up over the reference: {:.1}x",
+        reference_s / all_s
+    )?;
 
     let (max_rel, zero_mismatches) = max_relative_error(&out, &expected);
-    println!(
+    writeln!(
+        report,
         "max relative error vs reference: {max_rel:.3e} ({:.2} x f64::EPSILON); entries where \
          the reference is 0 but the kernel is not: {zero_mismatches}",
         max_rel / f64::EPSILON
-    );
+    )?;
     Ok(())
+}
+
+/// Builds rayon's global pool with worker `i` pinned to the `i`-th core this process may use.
+///
+/// Why: between the interleaved one-thread and all-thread runs the workers sleep, and on waking
+/// them Linux sometimes places both on the same core and leaves them there for the whole run of a
+/// few milliseconds (measured here: about one run in four at N = 3000 showed a speed-up of 1.0).
+/// Pinned, every run uses every core. Returns what was done, for the report.
+fn pin_workers_to_cores() -> String {
+    let Some(cores) = core_affinity::get_core_ids().filter(|c| !c.is_empty()) else {
+        return "workers not pinned (core list unavailable)".to_string();
+    };
+    let worker_cores = cores.clone();
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(cores.len())
+        .start_handler(move |i| {
+            core_affinity::set_for_current(worker_cores[i % worker_cores.len()]);
+        })
+        .build_global();
+    match built {
+        Ok(()) => format!(
+            "workers pinned to cores {:?}",
+            cores.iter().map(|c| c.id).collect::<Vec<_>>()
+        ),
+        Err(_) => "workers not pinned (rayon's pool was already started)".to_string(),
+    }
 }
 
 fn time(mut f: impl FnMut() -> Result<(), pairkernel::Error>) -> Result<f64, pairkernel::Error> {

@@ -1,4 +1,5 @@
 //! The binary: the article's experiment runs, reports what it promises, and fails cleanly.
+#![cfg(feature = "cli")]
 
 use std::process::Command;
 
@@ -34,6 +35,15 @@ fn the_experiment_reports_times_speedup_throughput_and_error() {
     let error: f64 = line.split_whitespace().nth(5).unwrap().parse().unwrap();
     assert!(error < 8.0 * f64::EPSILON, "{line}");
     assert!(line.ends_with(": 0"), "diagonal mismatches: {line}");
+    assert!(text.contains("workers pinned to cores"), "{text}");
+
+    let out = pairkernel(&["--n", "100", "--reps", "1", "--no-pin"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("not pinned (--no-pin)")
+    );
 }
 
 #[test]
@@ -51,7 +61,7 @@ fn a_matrix_too_large_is_an_error_message_and_exit_code_not_an_abort() {
 fn help_explains_the_options() {
     let out = pairkernel(&["--help"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    for option in ["--n", "--seed", "--reps"] {
+    for option in ["--n", "--seed", "--reps", "--no-pin"] {
         assert!(text.contains(option), "{text}");
     }
     assert!(!pairkernel(&["--reps", "0"]).status.success());
