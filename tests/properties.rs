@@ -164,20 +164,8 @@ fn awkward_sizes_agree_bitwise_under_every_plan() {
         }
         // Cross matrices with one side of an awkward size, against a set of 6 nodes.
         let six = Nodes::random(6, &mut StdRng::seed_from_u64(6000 + n as u64));
-        let cross_expected = bits(
-            Plan::new()
-                .threads(1)
-                .cross_matrix(&nodes, &six)
-                .unwrap()
-                .as_slice(),
-        );
-        let cross_t_expected = bits(
-            Plan::new()
-                .threads(1)
-                .cross_matrix(&six, &nodes)
-                .unwrap()
-                .as_slice(),
-        );
+        let cross_expected = serial_cross_bits(&nodes, &six);
+        let cross_t_expected = serial_cross_bits(&six, &nodes);
         for plan in awkward_plans() {
             let mut out = vec![f64::NAN; n * n];
             plan.kernel_matrix_into(&nodes, &mut out).unwrap();

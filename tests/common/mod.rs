@@ -58,6 +58,17 @@ pub fn serial_bits(nodes: &Nodes) -> Vec<u64> {
     )
 }
 
+/// The cross matrix of `rows` against `cols` computed on the calling thread, as bit patterns.
+pub fn serial_cross_bits(rows: &Nodes, cols: &Nodes) -> Vec<u64> {
+    bits(
+        Plan::new()
+            .threads(1)
+            .cross_matrix(rows, cols)
+            .unwrap()
+            .as_slice(),
+    )
+}
+
 /// A coordinate of mixed scale: sign × [1, 10) × 10^k, k in -3 ..= 3, so that one set mixes
 /// values from 1e-3 to 1e4, negatives included.
 pub fn coordinate() -> impl Strategy<Value = f64> {
