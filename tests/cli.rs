@@ -32,7 +32,14 @@ fn the_experiment_reports_times_speedup_throughput_and_error() {
         .lines()
         .find(|l| l.starts_with("max relative error"))
         .unwrap();
-    let error: f64 = line.split_whitespace().nth(5).unwrap().parse().unwrap();
+    assert!(line.contains("(300 of 300 rows)"), "{line}");
+    let error: f64 = line
+        .split("rows): ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(error < 8.0 * f64::EPSILON, "{line}");
     assert!(line.ends_with(": 0"), "diagonal mismatches: {line}");
     assert!(text.contains("workers pinned to cores"), "{text}");
@@ -55,6 +62,18 @@ fn a_matrix_too_large_is_an_error_message_and_exit_code_not_an_abort() {
         stderr.contains("could not allocate a 2000000 x 2000000 matrix"),
         "{stderr}"
     );
+}
+
+#[test]
+fn n_beyond_the_accepted_range_is_refused_by_the_parser() {
+    for n in ["0", "16777217", "-5", "many"] {
+        let out = pairkernel(&["--n", n]);
+        assert_eq!(out.status.code(), Some(2), "--n {n}");
+        assert!(
+            String::from_utf8(out.stderr).unwrap().contains("--n"),
+            "--n {n}"
+        );
+    }
 }
 
 #[test]
