@@ -67,7 +67,7 @@ fn a_matrix_too_large_is_an_error_message_and_exit_code_not_an_abort() {
 #[test]
 fn n_beyond_the_accepted_range_is_refused_by_the_parser() {
     for n in ["0", "16777217", "-5", "many"] {
-        let out = pairkernel(&["--n", n]);
+        let out = pairkernel(&[&format!("--n={n}")]);
         assert_eq!(out.status.code(), Some(2), "--n {n}");
         assert!(
             String::from_utf8(out.stderr).unwrap().contains("--n"),
