@@ -32,7 +32,8 @@
 //! ## How it works
 //! - [`Nodes`] stores the coordinates as padded x, y, z columns (structure of arrays).
 //! - The tile kernel (`tile.rs`) computes four entries at a time on `wide::f64x4`: differences,
-//!   r², square root, then [`phi`]'s arithmetic, stored straight to the output. Column tiles keep the column coordinates in L1 while a band of rows sweeps them.
+//!   r², square root, then [`phi`]'s arithmetic, stored straight to the output. Column tiles
+//!   keep the column coordinates in cache while a band of rows sweeps them, four rows at a time.
 //! - The schedule (`schedule.rs`) hands disjoint bands of rows to rayon.
 //! - A [`Plan`] carries the tile shape and thread count; the free functions use
 //!   [`Plan::default`].

@@ -9,12 +9,6 @@ use pairkernel::{Nodes, Plan, reference};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-/// Times the cubic RBF kernel matrix D[i][j] = r³/12 + r²/6 of N random nodes in [0,1)³ on one
-/// thread and on all threads, as the original multiprocessing article did, and checks the
-/// result against the plain scalar reference.
-///
-/// Each variant writes into a reused N×N buffer (like the article's shared array); a warm-up
-/// run comes first and the repetitions are interleaved, so machine noise hits both alike.
 /// Largest `--n` accepted: its node set still fits in memory (0.4 GB), while its matrix (2.3 PB)
 /// does not, so a too-large request reaches the library's allocation error, not an abort.
 const MAX_N: u64 = 1 << 24;
@@ -26,6 +20,12 @@ const REFERENCE_MAX_N: usize = 10_000;
 /// Rows of the matrix checked against the reference above [`REFERENCE_MAX_N`].
 const SAMPLED_ROWS: usize = 256;
 
+/// Times the cubic RBF kernel matrix D[i][j] = r³/12 + r²/6 of N random nodes in [0,1)³ on one
+/// thread and on all threads, as the original multiprocessing article did, and checks the
+/// result against the plain scalar reference.
+///
+/// Each variant writes into a reused N×N buffer (like the article's shared array); a warm-up
+/// run comes first and the repetitions are interleaved, so machine noise hits both alike.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about)]
 struct Args {

@@ -80,6 +80,7 @@ fn n_beyond_the_accepted_range_is_refused_by_the_parser() {
 fn help_explains_the_options() {
     let out = pairkernel(&["--help"]);
     let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("on one thread and on all threads"), "{text}");
     for option in ["--n", "--seed", "--reps", "--no-pin"] {
         assert!(text.contains(option), "{text}");
     }
