@@ -55,23 +55,23 @@ fn kernel_matrix(c: &mut Criterion) {
 
         let all = Plan::default();
         let single = Plan::new().threads(1);
-        group.bench_with_input(BenchmarkId::new("default_into", n), &n, |b, _| {
+        group.bench_function(BenchmarkId::new("default_into", n), |b| {
             b.iter(|| all.kernel_matrix_into(&nodes, black_box(&mut out)).unwrap())
         });
-        group.bench_with_input(BenchmarkId::new("threads1_into", n), &n, |b, _| {
+        group.bench_function(BenchmarkId::new("threads1_into", n), |b| {
             b.iter(|| {
                 single
                     .kernel_matrix_into(&nodes, black_box(&mut out))
                     .unwrap()
             })
         });
-        group.bench_with_input(BenchmarkId::new("default_alloc", n), &n, |b, _| {
+        group.bench_function(BenchmarkId::new("default_alloc", n), |b| {
             b.iter(|| black_box(all.kernel_matrix(&nodes).unwrap()))
         });
-        group.bench_with_input(BenchmarkId::new("naive_row_parallel", n), &n, |b, _| {
+        group.bench_function(BenchmarkId::new("naive_row_parallel", n), |b| {
             b.iter(|| naive_row_parallel(&points, black_box(&mut out)))
         });
-        group.bench_with_input(BenchmarkId::new("reference", n), &n, |b, _| {
+        group.bench_function(BenchmarkId::new("reference", n), |b| {
             b.iter(|| black_box(reference::kernel_matrix(&points)))
         });
     }
