@@ -64,6 +64,7 @@
 mod defaults;
 mod error;
 mod matrix;
+mod memory;
 mod nodes;
 mod plan;
 mod radial;

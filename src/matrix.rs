@@ -1,8 +1,10 @@
-//! The dense result: [`KernelMatrix`], and how its memory is obtained.
+//! The dense result: [`KernelMatrix`]. Where its memory comes from is [`crate::memory`]'s job.
 
+use std::fmt;
 use std::ops::Index;
 
 use crate::error::Error;
+use crate::memory::Entries;
 
 /// A dense `rows × cols` matrix of f64, row-major: entry `(i, j)` is at `i * cols + j`.
 ///
@@ -15,18 +17,46 @@ use crate::error::Error;
 /// assert_eq!(d.as_slice().len(), 4);
 /// # Ok::<(), pairkernel::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// # Memory
+/// A matrix of 2 MiB or more (N ≥ 512) lives in its own anonymous memory mapping, 2 MiB aligned
+/// and advised for transparent huge pages on Linux: page faults, not arithmetic, bound the
+/// filling of fresh memory, and huge pages cut them 512-fold. Its pages are first touched by the
+/// threads that compute them. The matrix owns the mapping and unmaps it on drop; it is `Send` and
+/// `Sync` like a `Vec`. Smaller matrices use the global allocator.
+///
+/// A reused matrix is the fastest output of all: [`KernelMatrix::zeros`] once, then
+/// [`Plan::kernel_matrix_into`](crate::Plan::kernel_matrix_into) with
+/// [`KernelMatrix::as_mut_slice`] each time. Its rows start 64-byte aligned when `cols` is a
+/// multiple of 8, which lets large outputs take the streaming-store path.
 pub struct KernelMatrix {
     rows: usize,
     cols: usize,
-    entries: Vec<f64>,
+    entries: Entries,
 }
 
 impl KernelMatrix {
-    /// A `rows × cols` matrix of zeros, its memory requested without aborting on failure.
-    pub(crate) fn try_zeroed(rows: usize, cols: usize) -> Result<KernelMatrix, Error> {
+    /// A `rows × cols` matrix of zeros, in the memory described under [Memory](#memory).
+    ///
+    /// ```
+    /// use pairkernel::{KernelMatrix, Nodes, Plan};
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// let nodes = Nodes::random(600, &mut StdRng::seed_from_u64(1));
+    /// let mut d = KernelMatrix::zeros(600, 600)?;
+    /// let plan = Plan::default();
+    /// for _ in 0..2 {
+    ///     plan.kernel_matrix_into(&nodes, d.as_mut_slice())?; // no allocation, no page faults
+    /// }
+    /// assert_eq!(d, plan.kernel_matrix(&nodes)?);
+    /// # Ok::<(), pairkernel::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::SizeOverflow`] if `rows · cols · 8` bytes overflow `isize`;
+    /// [`Error::AllocationFailed`] if the memory cannot be had. Never aborts.
+    pub fn zeros(rows: usize, cols: usize) -> Result<KernelMatrix, Error> {
         let len = entry_count(rows, cols)?;
-        let entries = try_zeroed_vec(len).ok_or(Error::AllocationFailed {
+        let entries = Entries::zeroed(len).ok_or(Error::AllocationFailed {
             rows,
             cols,
             bytes: len * size_of::<f64>(),
@@ -50,11 +80,13 @@ impl KernelMatrix {
 
     /// All entries, row-major.
     pub fn as_slice(&self) -> &[f64] {
-        &self.entries
+        self.entries.as_slice()
     }
 
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [f64] {
-        &mut self.entries
+    /// All entries, row-major, writable: for reusing the matrix as the output of
+    /// [`Plan::kernel_matrix_into`](crate::Plan::kernel_matrix_into).
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        self.entries.as_mut_slice()
     }
 
     /// Row `i` as a slice of `cols()` entries.
@@ -63,17 +95,54 @@ impl KernelMatrix {
     /// If `i >= rows()`, like slice indexing.
     pub fn row(&self, i: usize) -> &[f64] {
         assert!(i < self.rows, "row {i} out of range for {} rows", self.rows);
-        &self.entries[i * self.cols..(i + 1) * self.cols]
+        &self.as_slice()[i * self.cols..(i + 1) * self.cols]
     }
 
     /// Entry `(i, j)`, or `None` if it is outside the matrix.
     pub fn get(&self, i: usize, j: usize) -> Option<f64> {
-        (i < self.rows && j < self.cols).then(|| self.entries[i * self.cols + j])
+        (i < self.rows && j < self.cols).then(|| self.as_slice()[i * self.cols + j])
     }
 
-    /// The entries as a row-major `Vec`, without copying.
+    /// The entries as a row-major `Vec`.
+    ///
+    /// Free for a matrix under 2 MiB. A larger one lives in a huge-page mapping (see
+    /// [Memory](#memory)), which a `Vec` cannot own: its entries are copied into a new `Vec`
+    /// (one more pass over 8·N² bytes, into memory with ordinary pages) and the mapping is
+    /// freed. Keep the `KernelMatrix` and use [`as_slice`](KernelMatrix::as_slice) where a
+    /// slice will do.
     pub fn into_vec(self) -> Vec<f64> {
-        self.entries
+        self.entries.into_vec()
+    }
+}
+
+impl Clone for KernelMatrix {
+    /// A copy in new memory of the same kind (huge pages for large matrices).
+    ///
+    /// # Panics
+    /// If the memory for the copy cannot be had, as cloning a `Vec` would abort.
+    fn clone(&self) -> KernelMatrix {
+        let mut copy = KernelMatrix::zeros(self.rows, self.cols)
+            .expect("memory for a copy of a matrix that exists");
+        copy.as_mut_slice().copy_from_slice(self.as_slice());
+        copy
+    }
+}
+
+impl PartialEq for KernelMatrix {
+    /// Same shape and the same entries (compared as f64: NaN ≠ NaN, 0.0 == −0.0).
+    fn eq(&self, other: &KernelMatrix) -> bool {
+        self.rows == other.rows && self.cols == other.cols && self.as_slice() == other.as_slice()
+    }
+}
+
+impl fmt::Debug for KernelMatrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KernelMatrix")
+            .field("rows", &self.rows)
+            .field("cols", &self.cols)
+            .field("huge_page_mapping", &self.entries.is_mapped())
+            .field("entries", &self.as_slice())
+            .finish()
     }
 }
 
@@ -91,36 +160,8 @@ impl Index<(usize, usize)> for KernelMatrix {
             self.rows,
             self.cols
         );
-        &self.entries[i * self.cols + j]
+        &self.as_slice()[i * self.cols + j]
     }
-}
-
-/// A `Vec` of `len` zeros from the allocator's zeroed memory, or `None` if it cannot be had.
-///
-/// Why not `try_reserve_exact` + `resize(len, 0.0)`: that writes every entry once on the calling
-/// thread before the kernel writes it again, and takes all the page faults of a fresh buffer on
-/// that one thread. Large zeroed allocations come from `mmap` as untouched zero pages, so here
-/// the pages are faulted in by the threads that compute them, in parallel, and written once.
-/// Measured with `cargo bench --bench kernel -- default_alloc` (2 threads, 4 KiB pages): from
-/// 0.24 to 0.40 G entries/s at N = 3000 and from 0.24 to 0.42 at N = 10000 (the page-fault floor
-/// of this machine is about 0.55); unchanged at N = 1000.
-fn try_zeroed_vec(len: usize) -> Option<Vec<f64>> {
-    if len == 0 {
-        return Some(Vec::new());
-    }
-    // `entry_count` has checked that `len` f64 fit in isize::MAX bytes, so this cannot fail.
-    let layout = std::alloc::Layout::array::<f64>(len).ok()?;
-    // SAFETY: `layout` has a non-zero size (len > 0 and size_of::<f64>() == 8), as `alloc_zeroed`
-    // requires.
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<f64>();
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: `ptr` is non-null and was allocated by the global allocator with
-    // `Layout::array::<f64>(len)`, the layout a `Vec<f64>` of capacity `len` has (same size and
-    // alignment); its `len` elements are initialised, since the all-zero bit pattern is the f64
-    // value +0.0; and length == capacity. The Vec takes sole ownership and frees it on drop.
-    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 /// `rows * cols`, checked so that the matrix's size in bytes also fits in `usize`.
@@ -148,7 +189,7 @@ mod tests {
                 Err(Error::SizeOverflow { rows, cols })
             );
             assert_eq!(
-                KernelMatrix::try_zeroed(rows, cols),
+                KernelMatrix::zeros(rows, cols),
                 Err(Error::SizeOverflow { rows, cols })
             );
         }

@@ -115,7 +115,7 @@ impl Plan {
     /// As [`Plan::kernel_matrix`].
     pub fn cross_matrix(&self, rows: &Nodes, cols: &Nodes) -> Result<KernelMatrix, Error> {
         let tile = self.tile_for(rows)?;
-        let mut matrix = KernelMatrix::try_zeroed(rows.len(), cols.len())?;
+        let mut matrix = KernelMatrix::zeros(rows.len(), cols.len())?;
         self.run(rows, cols, tile, matrix.as_mut_slice())?;
         Ok(matrix)
     }
