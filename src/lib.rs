@@ -70,12 +70,17 @@ mod plan;
 mod radial;
 pub mod reference;
 mod schedule;
+mod store;
+mod symmetric;
 mod tile;
+mod window;
 
 pub use error::{Axis, Error};
 pub use matrix::KernelMatrix;
 pub use nodes::Nodes;
 pub use plan::Plan;
+pub use schedule::Schedule;
+pub use store::Stores;
 pub use radial::phi;
 
 /// The README's examples, compiled and run as doctests so that they cannot go stale.

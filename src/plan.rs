@@ -11,7 +11,9 @@ use crate::defaults;
 use crate::error::Error;
 use crate::matrix::{KernelMatrix, entry_count};
 use crate::nodes::Nodes;
-use crate::schedule::{Parallelism, TileShape, fill_matrix};
+use crate::schedule::{Parallelism, Schedule, TileShape, fill_constant, fill_matrix};
+use crate::store::{self, Plain, StorePath, Stores, Streaming};
+use crate::symmetric::{SymmetricShape, fill_symmetric};
 
 /// How to compute a kernel matrix: the tile shape and the number of threads.
 ///
@@ -31,6 +33,8 @@ pub struct Plan {
     tile_rows: usize,
     tile_cols: usize,
     threads: usize,
+    schedule: Schedule,
+    stores: Stores,
     /// The dedicated pool for `threads >= 2`, started on first use; shared by clones.
     pool: Arc<OnceLock<Result<rayon::ThreadPool, String>>>,
 }
@@ -43,6 +47,8 @@ impl Default for Plan {
             tile_rows: defaults::TILE_ROWS,
             tile_cols: defaults::TILE_COLS,
             threads: 0,
+            schedule: Schedule::Auto,
+            stores: Stores::Auto,
             pool: Arc::default(),
         }
     }
@@ -80,6 +86,28 @@ impl Plan {
         }
     }
 
+    /// The schedule: symmetric (half the square roots) or rows; [`Schedule::Auto`] by default,
+    /// which takes the faster for the matrix at hand.
+    pub fn schedule(self, schedule: Schedule) -> Plan {
+        Plan { schedule, ..self }
+    }
+
+    /// The stores that write the output: [`Stores::Auto`] by default, which streams only where
+    /// that measured faster (large, reused, line-aligned outputs).
+    pub fn stores(self, stores: Stores) -> Plan {
+        Plan { stores, ..self }
+    }
+
+    /// The schedule as set.
+    pub fn schedule_setting(&self) -> Schedule {
+        self.schedule
+    }
+
+    /// The stores as set.
+    pub fn stores_setting(&self) -> Stores {
+        self.stores
+    }
+
     /// The tile shape `(rows, cols)` as set.
     pub fn tile_shape(&self) -> (usize, usize) {
         (self.tile_rows, self.tile_cols)
@@ -96,7 +124,7 @@ impl Plan {
     /// [`Error::InvalidTile`], [`Error::SizeOverflow`], [`Error::AllocationFailed`],
     /// [`Error::ThreadPool`].
     pub fn kernel_matrix(&self, nodes: &Nodes) -> Result<KernelMatrix, Error> {
-        self.cross_matrix(nodes, nodes)
+        self.new_matrix(nodes, nodes, true)
     }
 
     /// The kernel matrix of `nodes` written into `out` (`N·N` entries, row-major). Every entry
@@ -105,7 +133,7 @@ impl Plan {
     /// # Errors
     /// [`Error::OutputLength`] if `out.len() != N·N`; otherwise as [`Plan::kernel_matrix`].
     pub fn kernel_matrix_into(&self, nodes: &Nodes, out: &mut [f64]) -> Result<(), Error> {
-        self.cross_matrix_into(nodes, nodes, out)
+        self.fill_into(nodes, nodes, true, out)
     }
 
     /// The `P × Q` cross matrix `C[i][j] = φ(|pᵢ − qⱼ|)` between `rows` (P nodes) and `cols`
@@ -114,10 +142,7 @@ impl Plan {
     /// # Errors
     /// As [`Plan::kernel_matrix`].
     pub fn cross_matrix(&self, rows: &Nodes, cols: &Nodes) -> Result<KernelMatrix, Error> {
-        let tile = self.tile_for(rows)?;
-        let mut matrix = KernelMatrix::zeros(rows.len(), cols.len())?;
-        self.run(rows, cols, tile, matrix.as_mut_slice())?;
-        Ok(matrix)
+        self.new_matrix(rows, cols, false)
     }
 
     /// The cross matrix written into `out` (`P·Q` entries, row-major).
@@ -130,7 +155,54 @@ impl Plan {
         cols: &Nodes,
         out: &mut [f64],
     ) -> Result<(), Error> {
-        let tile = self.tile_for(rows)?;
+        self.fill_into(rows, cols, false, out)
+    }
+
+    /// Writes `1.0` to every entry of `out` (rows of `cols` entries) with this plan's threads,
+    /// row bands and stores, and no arithmetic: the time it takes is the floor under any kernel
+    /// fill of the same memory on the same threads. The `bench` subcommand of the binary reports
+    /// each kernel time against it.
+    ///
+    /// With [`Stores::Auto`], `out` counts as reused memory (as in `_into`); to measure the floor
+    /// of new memory, allocate it with [`KernelMatrix::zeros`] just before.
+    ///
+    /// # Errors
+    /// [`Error::OutputLength`] if `out.len()` is not a multiple of `cols` (`cols` = 0 needs an
+    /// empty `out`); [`Error::InvalidTile`], [`Error::ThreadPool`].
+    pub fn fill_floor(&self, out: &mut [f64], cols: usize) -> Result<(), Error> {
+        let tile = self.tile_for(out.len().checked_div(cols).unwrap_or(0))?;
+        if out.len() % cols.max(1) != 0 || (cols == 0 && !out.is_empty()) {
+            return Err(Error::OutputLength {
+                expected: out.len().next_multiple_of(cols.max(1)),
+                got: out.len(),
+                rows: out.len().div_ceil(cols.max(1)),
+                cols,
+            });
+        }
+        let streaming = store::choose(self.stores, out.as_ptr(), out.len(), cols, false);
+        self.on_threads(|parallelism| match streaming {
+            false => fill_constant::<Plain>(out, cols, tile.band_rows, parallelism, 1.0),
+            true => fill_constant::<Streaming>(out, cols, tile.band_rows, parallelism, 1.0),
+        })
+    }
+
+    /// A new matrix of `rows × cols`, filled; `square` when `rows` and `cols` are the same nodes.
+    fn new_matrix(&self, rows: &Nodes, cols: &Nodes, square: bool) -> Result<KernelMatrix, Error> {
+        self.tile_for(rows.len())?;
+        let mut matrix = KernelMatrix::zeros(rows.len(), cols.len())?;
+        self.fill(rows, cols, square, true, matrix.as_mut_slice())?;
+        Ok(matrix)
+    }
+
+    /// Checks `out`'s length, then fills it; the memory is reused (not fresh).
+    fn fill_into(
+        &self,
+        rows: &Nodes,
+        cols: &Nodes,
+        square: bool,
+        out: &mut [f64],
+    ) -> Result<(), Error> {
+        self.tile_for(rows.len())?;
         let expected = entry_count(rows.len(), cols.len())?;
         if out.len() != expected {
             return Err(Error::OutputLength {
@@ -140,33 +212,60 @@ impl Plan {
                 cols: cols.len(),
             });
         }
-        self.run(rows, cols, tile, out)
+        self.fill(rows, cols, square, false, out)
     }
 
     /// Validates the tile and puts it in the kernel's units for a matrix with `rows` rows.
-    fn tile_for(&self, rows: &Nodes) -> Result<TileShape, Error> {
+    fn tile_for(&self, rows: usize) -> Result<TileShape, Error> {
         if self.tile_rows == 0 || self.tile_cols == 0 {
             return Err(Error::InvalidTile {
                 tile_rows: self.tile_rows,
                 tile_cols: self.tile_cols,
             });
         }
-        Ok(TileShape::new(self.tile_rows, self.tile_cols, rows.len()))
+        Ok(TileShape::new(self.tile_rows, self.tile_cols, rows))
     }
 
-    fn run(
+    /// Fills `out` (length checked) by the schedule and stores this plan chooses: `square` when
+    /// rows and cols are the same nodes, `fresh` when `out` was just allocated.
+    fn fill(
         &self,
         rows: &Nodes,
         cols: &Nodes,
-        tile: TileShape,
+        square: bool,
+        fresh: bool,
         out: &mut [f64],
     ) -> Result<(), Error> {
+        let streaming = store::choose(self.stores, out.as_ptr(), out.len(), cols.len(), fresh);
+        let symmetric = square && self.schedule != Schedule::Rows;
+        match streaming {
+            false => self.fill_with::<Plain>(rows, cols, symmetric, out),
+            true => self.fill_with::<Streaming>(rows, cols, symmetric, out),
+        }
+    }
+
+    fn fill_with<S: StorePath>(
+        &self,
+        rows: &Nodes,
+        cols: &Nodes,
+        symmetric: bool,
+        out: &mut [f64],
+    ) -> Result<(), Error> {
+        if symmetric {
+            let shape = SymmetricShape::new(self.tile_rows, self.tile_cols, rows.len());
+            self.on_threads(|parallelism| fill_symmetric::<S>(rows, shape, parallelism, out))
+        } else {
+            let tile = self.tile_for(rows.len())?;
+            self.on_threads(|parallelism| fill_matrix::<S>(rows, cols, tile, parallelism, out))
+        }
+    }
+
+    /// Runs `work` on the plan's threads: the calling thread, the current pool, or its own.
+    fn on_threads(&self, work: impl FnOnce(Parallelism) + Send) -> Result<(), Error> {
         match self.threads {
-            1 => fill_matrix(rows, cols, tile, Parallelism::Serial, out),
-            0 => fill_matrix(rows, cols, tile, Parallelism::Rayon, out),
-            n => self
-                .pool(n)?
-                .install(|| fill_matrix(rows, cols, tile, Parallelism::Rayon, out)),
+            1 => work(Parallelism::Serial),
+            0 => work(Parallelism::Rayon),
+            n => self.pool(n)?.install(|| work(Parallelism::Rayon)),
         }
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! The schedule: how bands of rows are spread over threads.
+//! The schedules: [`Schedule`], the user's choice, and the row schedule, how bands of rows are
+//! spread over threads. (The symmetric schedule is [`crate::symmetric`].)
 //!
 //! The output is cut into bands of whole rows (`par_chunks_mut`), each band a disjoint `&mut`
 //! slice handed to [`fill_band`]. rayon's work stealing balances the bands, which all cost the
@@ -7,9 +8,28 @@
 //! block of memory and needs no shared pointer.
 
 use rayon::prelude::*;
+use wide::f64x4;
 
 use crate::nodes::{LANES, Nodes};
+use crate::store::StorePath;
 use crate::tile::fill_band;
+
+/// How the work of a kernel matrix is laid out: a [`Plan`](crate::Plan) setting.
+///
+/// Every schedule gives the same bits; only the speed differs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Schedule {
+    /// Symmetric for a square kernel matrix ([`Plan::kernel_matrix`](crate::Plan::kernel_matrix)
+    /// and its `_into` form), rows for a cross matrix.
+    #[default]
+    Auto,
+    /// Every entry computed: bands of rows, each a run of whole rows of the output. The only
+    /// schedule for cross matrices.
+    Rows,
+    /// Square matrices only: each pair of 8×8 blocks `(a, b)`, `(b, a)` computed once and
+    /// stored twice, half the square roots. Cross matrices ignore it and use rows.
+    Symmetric,
+}
 
 /// Tile shape in the units the kernel works in.
 #[derive(Clone, Copy, Debug)]
@@ -41,7 +61,7 @@ pub(crate) enum Parallelism {
 }
 
 /// Fills `out` (`rows.len() × cols.len()`, row-major; the caller has checked its length).
-pub(crate) fn fill_matrix(
+pub(crate) fn fill_matrix<S: StorePath>(
     rows: &Nodes,
     cols: &Nodes,
     tile: TileShape,
@@ -55,16 +75,48 @@ pub(crate) fn fill_matrix(
     // `band_len` <= out.len(), since band_rows <= rows.len().
     let band_len = tile.band_rows * cols.len();
     let fill = |(band_index, band): (usize, &mut [f64])| {
-        fill_band(
+        fill_band::<S>(
             rows,
             band_index * tile.band_rows,
             cols,
             tile.groups_per_tile,
             band,
-        )
+        );
+        S::finish();
     };
     match parallelism {
         Parallelism::Serial => out.chunks_mut(band_len).enumerate().for_each(fill),
         Parallelism::Rayon => out.par_chunks_mut(band_len).enumerate().for_each(fill),
+    }
+}
+
+/// Writes `value` to every entry of `out` (rows of `cols` entries) in bands of `band_rows` rows,
+/// through the store path `S`: the kernel's stores without its arithmetic, the floor under any
+/// fill of the same memory.
+pub(crate) fn fill_constant<S: StorePath>(
+    out: &mut [f64],
+    cols: usize,
+    band_rows: usize,
+    parallelism: Parallelism,
+    value: f64,
+) {
+    if out.is_empty() {
+        return;
+    }
+    let entries = f64x4::splat(value);
+    let fill = |band: &mut [f64]| {
+        for row in band.chunks_exact_mut(cols) {
+            let mut groups = row.chunks_exact_mut(LANES);
+            for group in &mut groups {
+                S::store_x4(group.try_into().expect("a lane group"), entries);
+            }
+            groups.into_remainder().fill(value);
+        }
+        S::finish();
+    };
+    let band_len = band_rows.max(1) * cols;
+    match parallelism {
+        Parallelism::Serial => out.chunks_mut(band_len).for_each(fill),
+        Parallelism::Rayon => out.par_chunks_mut(band_len).for_each(fill),
     }
 }

@@ -15,6 +15,7 @@ use wide::f64x4;
 
 use crate::nodes::{LANES, Nodes};
 use crate::radial::phi_x4;
+use crate::store::StorePath;
 
 /// φ(|p − q|) for one row node `p` (splatted) against four column nodes `q`.
 ///
@@ -60,7 +61,7 @@ struct ColumnTile<'a> {
 /// row stride of `cols.len()`, in column tiles of `groups_per_tile` lane groups.
 ///
 /// `band.len()` must be a whole number of rows, and `cols` must be non-empty.
-pub(crate) fn fill_band(
+pub(crate) fn fill_band<S: StorePath>(
     rows: &Nodes,
     first_row: usize,
     cols: &Nodes,
@@ -85,11 +86,11 @@ pub(crate) fn fill_band(
         let mut row = first_row;
         for step in &mut steps {
             let points = std::array::from_fn(|k| rows.point(row + k));
-            fill_rows::<ROWS_PER_STEP>(points, tile, step, row_stride);
+            fill_rows::<S, ROWS_PER_STEP>(points, tile, step, row_stride);
             row += ROWS_PER_STEP;
         }
         for single_row in steps.into_remainder().chunks_exact_mut(row_stride) {
-            fill_rows::<1>([rows.point(row)], tile, single_row, row_stride);
+            fill_rows::<S, 1>([rows.point(row)], tile, single_row, row_stride);
             row += 1;
         }
     }
@@ -98,7 +99,7 @@ pub(crate) fn fill_band(
 /// `R` row nodes against one column tile; `out` holds the `R` rows (full stride `row_stride`),
 /// of which the tile's columns are written.
 #[inline(always)]
-fn fill_rows<const R: usize>(
+fn fill_rows<S: StorePath, const R: usize>(
     row_points: [[f64; 3]; R],
     tile: ColumnTile<'_>,
     out: &mut [f64],
@@ -112,7 +113,8 @@ fn fill_rows<const R: usize>(
         let col = tile.first_col + g * LANES;
         for (k, &p_k) in p.iter().enumerate() {
             let at = k * row_stride + col;
-            out[at..at + LANES].copy_from_slice(pair_entries_x4(p_k, qx, qy, qz).as_array());
+            let dst = (&mut out[at..at + LANES]).try_into().expect("a lane group");
+            S::store_x4(dst, pair_entries_x4(p_k, qx, qy, qz));
         }
     }
     // The matrix's last columns, when they do not fill a lane group: the same arithmetic on the

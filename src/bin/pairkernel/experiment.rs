@@ -1,17 +1,17 @@
-//! `pairkernel`: the article's experiment, one thread against all threads.
+//! The default command: the article's experiment, one thread against all threads.
 
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
 use pairkernel::{Nodes, Plan, reference};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::{Failure, max_relative_error, median, pin_workers_to_cores, time};
+
 /// Largest `--n` accepted: its node set still fits in memory (0.4 GB), while its matrix (2.3 PB)
 /// does not, so a too-large request reaches the library's allocation error, not an abort.
-const MAX_N: u64 = 1 << 24;
+pub const MAX_N: u64 = 1 << 24;
 
 /// Up to this N the whole scalar reference matrix is computed and timed; above it, a second N²
 /// buffer and minutes of scalar work are not worth it, and sampled rows are checked instead.
@@ -20,54 +20,27 @@ const REFERENCE_MAX_N: usize = 10_000;
 /// Rows of the matrix checked against the reference above [`REFERENCE_MAX_N`].
 const SAMPLED_ROWS: usize = 256;
 
-/// Times the cubic RBF kernel matrix D[i][j] = r³/12 + r²/6 of N random nodes in [0,1)³ on one
-/// thread and on all threads, as the original multiprocessing article did, and checks the
-/// result against the plain scalar reference.
-///
-/// Each variant writes into a reused N×N buffer (like the article's shared array); a warm-up
-/// run comes first and the repetitions are interleaved, so machine noise hits both alike.
-#[derive(Parser, Debug)]
-#[command(version, about, long_about)]
-struct Args {
+/// The experiment's options (the command line without a subcommand).
+#[derive(clap::Args, Debug)]
+pub struct ExperimentArgs {
     /// Number of random nodes (the matrix has N² entries, 8·N² bytes).
     #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1..=MAX_N))]
-    n: u64,
+    pub n: u64,
     /// Seed of the random node set.
     #[arg(long, default_value_t = 42)]
-    seed: u64,
+    pub seed: u64,
     /// Timed repetitions of each variant; the median is reported.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
-    reps: u32,
+    pub reps: u32,
     /// Let the OS place rayon's worker threads instead of pinning one to each core. Unpinned,
     /// the scheduler sometimes wakes both workers onto one core for a whole short run, which
     /// then shows a speed-up of 1.
     #[arg(long)]
-    no_pin: bool,
+    pub no_pin: bool,
 }
 
-/// Why the experiment stopped.
-#[derive(Debug, thiserror::Error)]
-enum Failure {
-    #[error(transparent)]
-    Kernel(#[from] pairkernel::Error),
-    #[error("could not write the report: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        // The reader went away (`pairkernel | head`): nothing left to tell anyone.
-        Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("pairkernel: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run(args: &Args) -> Result<(), Failure> {
+/// Runs the experiment and writes its report to stdout.
+pub fn run(args: &ExperimentArgs) -> Result<(), Failure> {
     let mut report = std::io::stdout().lock();
     let pinning = if args.no_pin {
         "not pinned (--no-pin)".to_string()
@@ -98,12 +71,13 @@ fn run(args: &Args) -> Result<(), Failure> {
     )?;
 
     // Warm-up, which also allocates the buffer reused below (fallibly, unlike `vec!`).
-    let mut out = all.kernel_matrix(&nodes)?.into_vec();
+    let mut matrix = all.kernel_matrix(&nodes)?;
+    let out = matrix.as_mut_slice();
     let mut single_s = Vec::new();
     let mut all_s = Vec::new();
     for _ in 0..args.reps {
-        single_s.push(time(|| single.kernel_matrix_into(&nodes, &mut out))?);
-        all_s.push(time(|| all.kernel_matrix_into(&nodes, &mut out))?);
+        single_s.push(time(|| single.kernel_matrix_into(&nodes, out))?);
+        all_s.push(time(|| all.kernel_matrix_into(&nodes, out))?);
     }
     let (single_s, all_s) = (median(&mut single_s), median(&mut all_s));
 
@@ -184,57 +158,3 @@ fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Builds rayon's global pool with worker `i` pinned to the `i`-th core this process may use.
-///
-/// Why: between the interleaved one-thread and all-thread runs the workers sleep, and on waking
-/// them Linux sometimes places both on the same core and leaves them there for the whole run of a
-/// few milliseconds (measured here: about one run in four at N = 3000 showed a speed-up of 1.0).
-/// Pinned, every run uses every core. Returns what was done, for the report.
-fn pin_workers_to_cores() -> String {
-    let Some(cores) = core_affinity::get_core_ids().filter(|c| !c.is_empty()) else {
-        return "workers not pinned (core list unavailable)".to_string();
-    };
-    let worker_cores = cores.clone();
-    let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(cores.len())
-        .start_handler(move |i| {
-            core_affinity::set_for_current(worker_cores[i % worker_cores.len()]);
-        })
-        .build_global();
-    match built {
-        Ok(()) => format!(
-            "workers pinned to cores {:?}",
-            cores.iter().map(|c| c.id).collect::<Vec<_>>()
-        ),
-        Err(_) => "workers not pinned (rayon's pool was already started)".to_string(),
-    }
-}
-
-fn time(mut f: impl FnMut() -> Result<(), pairkernel::Error>) -> Result<f64, pairkernel::Error> {
-    let started = Instant::now();
-    f()?;
-    Ok(started.elapsed().as_secs_f64())
-}
-
-fn median(samples: &mut [f64]) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
-
-/// Largest |got − expected| / |expected| over entries with expected ≠ 0, and the count of
-/// entries where expected is 0 and got is not.
-fn max_relative_error<'a>(
-    got: impl IntoIterator<Item = &'a f64>,
-    expected: &[f64],
-) -> (f64, usize) {
-    let mut max_rel = 0.0_f64;
-    let mut zero_mismatches = 0;
-    for (&g, &e) in got.into_iter().zip(expected) {
-        if e == 0.0 {
-            zero_mismatches += usize::from(g != 0.0);
-        } else {
-            max_rel = max_rel.max(((g - e) / e).abs());
-        }
-    }
-    (max_rel, zero_mismatches)
-}

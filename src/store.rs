@@ -1,0 +1,158 @@
+//! Stores: how the kernel's lane groups reach the output, plain or streaming.
+//!
+//! An output larger than the last-level cache goes to DRAM. Plain stores first read every cache
+//! line they write (read-for-ownership), so a third of the memory traffic is wasted reads; on
+//! this crate's reference machine (2-core Zen 4) they top out at 2.6–2.8 G entries/s. Streaming
+//! (non-temporal) stores write whole lines without reading them and reach ≈ 3.45 G entries/s
+//! (28 GB/s) from one core. They lose everywhere else: in cache (the output is evicted instead
+//! of kept) and on fresh pages (measured: first touch with streaming stores is slower than with
+//! plain ones, huge pages or not). So [`Stores::Auto`] streams only into a reused output larger
+//! than [`STREAMING_MIN_BYTES`] whose rows start 64-byte aligned; see [`choose`].
+//!
+//! Streaming needs `std::arch` (`_mm256_stream_pd`): it is compiled where the build enables AVX
+//! on x86_64, the same condition under which `wide::f64x4` is one AVX register. Elsewhere the
+//! streaming path is the plain one.
+
+use wide::f64x4;
+
+/// Which stores write the output: a [`Plan`](crate::Plan) setting.
+///
+/// Every choice gives the same bits; only the speed differs.
+///
+/// # Platform-specific behavior
+/// Streaming stores exist only in x86_64 builds with AVX enabled (e.g. `-C target-cpu=native`
+/// on any x86_64 machine of the last decade). In other builds `Streaming` stores plainly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Stores {
+    /// Streaming stores for a reused output larger than the last-level cache whose rows start
+    /// 64-byte aligned; plain stores otherwise (and always for new memory, where streaming
+    /// stores measured slower).
+    #[default]
+    Auto,
+    /// Ordinary stores, which keep the output in cache.
+    Plain,
+    /// Non-temporal stores for every 32-byte aligned lane group (plain for the others).
+    Streaming,
+}
+
+/// Outputs of more than this many bytes stream under [`Stores::Auto`]: twice this machine's
+/// 32 MiB L3. Measured (`bench` subcommand, 2 threads, reused buffer): at N = 2000 (32 MB) the
+/// plain path is faster, from N = 3000 (72 MB) streaming is.
+pub(crate) const STREAMING_MIN_BYTES: usize = 64 << 20;
+
+/// Whether this build has a streaming store path at all.
+pub(crate) const STREAMING_AVAILABLE: bool =
+    cfg!(all(target_arch = "x86_64", target_feature = "avx"));
+
+/// The store path for an output of `len` entries in rows of `cols`, starting at `start`:
+/// `fresh` is true for memory just allocated (its pages not yet touched).
+pub(crate) fn choose(stores: Stores, start: *const f64, len: usize, cols: usize, fresh: bool) -> bool {
+    match stores {
+        Stores::Plain => false,
+        Stores::Streaming => STREAMING_AVAILABLE,
+        Stores::Auto => {
+            // Whole 64-byte lines in every row: each row starts on a line boundary.
+            let rows_line_aligned = start.align_offset(64) == 0 && cols % 8 == 0;
+            STREAMING_AVAILABLE
+                && !fresh
+                && rows_line_aligned
+                && len.saturating_mul(size_of::<f64>()) > STREAMING_MIN_BYTES
+        }
+    }
+}
+
+/// A way of storing one lane group; the kernels are generic over it, so the choice is made once
+/// per call, not per store.
+pub(crate) trait StorePath: Copy + Send + Sync {
+    /// Writes the four lanes of `entries` to `dst`.
+    fn store_x4(dst: &mut [f64; 4], entries: f64x4);
+
+    /// Makes this thread's stores visible to the thread that joins it: must be called by every
+    /// thread that stored, after its last store, before the output is handed back.
+    fn finish();
+}
+
+/// Ordinary stores.
+#[derive(Clone, Copy)]
+pub(crate) struct Plain;
+
+impl StorePath for Plain {
+    #[inline(always)]
+    fn store_x4(dst: &mut [f64; 4], entries: f64x4) {
+        *dst = entries.to_array();
+    }
+
+    #[inline(always)]
+    fn finish() {}
+}
+
+/// Non-temporal stores where the destination is 32-byte aligned, plain ones elsewhere.
+#[derive(Clone, Copy)]
+pub(crate) struct Streaming;
+
+impl StorePath for Streaming {
+    #[inline(always)]
+    fn store_x4(dst: &mut [f64; 4], entries: f64x4) {
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
+        if dst.as_ptr().align_offset(32) == 0 {
+            use std::arch::x86_64::{__m256d, _mm256_stream_pd};
+            // SAFETY: `_mm256_stream_pd` writes 32 bytes to a 32-byte aligned address. `dst` is
+            // a `&mut [f64; 4]`: valid for writes of exactly 32 bytes and not aliased, and its
+            // alignment to 32 was checked just above. AVX, the intrinsic's target feature, is
+            // enabled for the whole build (the `cfg` on this block). The store is weakly
+            // ordered: `finish` fences it before the output is handed back.
+            unsafe { _mm256_stream_pd(dst.as_mut_ptr(), __m256d::from(entries)) };
+            return;
+        }
+        *dst = entries.to_array();
+    }
+
+    #[inline(always)]
+    fn finish() {
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
+        {
+            // Streaming stores are not ordered with later stores (such as the one that tells
+            // rayon this task is done): `sfence` orders them, so the joining thread sees them.
+            // SAFETY: `_mm_sfence` reads and writes no memory, it only orders this thread's
+            // stores; its target feature, SSE, is part of the x86_64 baseline (and implied by
+            // the AVX this block is compiled for).
+            unsafe { std::arch::x86_64::_mm_sfence() };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaming_stores_write_aligned_and_unaligned_lane_groups_alike() {
+        // 4 KiB aligned by the allocator's large-allocation path is not guaranteed; find a
+        // 32-byte aligned group inside the buffer, and one that is not.
+        let mut buffer = vec![0.0_f64; 64];
+        let aligned = buffer.as_ptr().align_offset(32);
+        let entries = f64x4::from([1.0, -2.5, 3.0e300, 0.0]);
+        for start in [aligned, aligned + 1, aligned + 2, aligned + 3] {
+            buffer.fill(9.0);
+            let dst: &mut [f64; 4] = (&mut buffer[start..start + 4]).try_into().unwrap();
+            Streaming::store_x4(dst, entries);
+            Streaming::finish();
+            assert_eq!(&buffer[start..start + 4], &entries.to_array());
+            assert!(buffer[..start].iter().chain(&buffer[start + 4..]).all(|&e| e == 9.0));
+        }
+    }
+
+    #[test]
+    fn auto_streams_only_large_reused_line_aligned_outputs() {
+        let big = STREAMING_MIN_BYTES / 8 + 8;
+        let aligned = 4096 as *const f64;
+        let odd = 4104 as *const f64;
+        assert_eq!(choose(Stores::Auto, aligned, big, 8000, false), STREAMING_AVAILABLE);
+        assert!(!choose(Stores::Auto, aligned, big, 8000, true), "fresh memory");
+        assert!(!choose(Stores::Auto, odd, big, 8000, false), "start not on a line");
+        assert!(!choose(Stores::Auto, aligned, big, 8001, false), "rows not on lines");
+        assert!(!choose(Stores::Auto, aligned, 1000, 8, false), "fits in cache");
+        assert!(!choose(Stores::Plain, aligned, big, 8000, false));
+        assert_eq!(choose(Stores::Streaming, odd, 4, 3, true), STREAMING_AVAILABLE);
+    }
+}

@@ -1,0 +1,285 @@
+//! The symmetric schedule: each pair of 8×8 blocks computed once, written twice.
+//!
+//! `D` is symmetric, so the square roots below the diagonal repeat the ones above. Here the
+//! matrix is cut into 8×8 blocks; only blocks `(a, b)` with `b ≥ a` are computed, and block
+//! `(a, b)` is stored at its place and, transposed in registers (`f64x4::transpose`), at
+//! `(b, a)`. Half the square roots, the kernel's bound, for the same stores.
+//!
+//! Bit-identity with the row schedule: the entry at `(j, i)` is computed as `φ(|vᵢ − vⱼ|)`,
+//! with `vᵢ` the row node, where the row schedule computes `φ(|vⱼ − vᵢ|)`. The two are equal
+//! bit for bit: each coordinate difference is the negation of the other (round-to-nearest is
+//! symmetric), its square is the same, and r² sums the three squares in the same order (see
+//! [`pair_entries_x4`]). `tests/properties.rs` checks it on every plan.
+//!
+//! Work: rows are cut into bands of whole 8-row blocks. Band `k` owns the rectangle of its rows
+//! right of the diagonal and the column strip below it (the mirror of that rectangle); these
+//! L-shapes tile the matrix without overlap, which is what makes the shared writes of
+//! [`crate::window`] sound. Band `k` costs in proportion to the columns right of it, so bands
+//! are paired, first with last, second with second-to-last: every pair costs the same, and
+//! rayon balances equal tasks.
+//!
+//! 8×8 blocks: a mirrored row segment is then 8 entries, one whole 64-byte cache line when the
+//! rows are line-aligned, which streaming stores need to write lines without reading them.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+use wide::f64x4;
+
+use crate::nodes::{LANES, Nodes};
+use crate::schedule::Parallelism;
+use crate::store::StorePath;
+use crate::tile::pair_entries_x4;
+use crate::window::{SharedOutput, Window};
+
+/// Rows (and columns) of a block: two lane groups.
+pub(crate) const BLOCK: usize = 8;
+
+/// Block shape of the symmetric schedule, in blocks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SymmetricShape {
+    /// Rows per band, a multiple of [`BLOCK`]: the unit of parallel work.
+    pub band_rows: usize,
+    /// Columns per column tile, a multiple of [`BLOCK`]: how far the band's blocks sweep
+    /// before the next block row starts, so the tile's column nodes stay in L1.
+    pub tile_cols: usize,
+}
+
+impl SymmetricShape {
+    /// From the user's tile (both ≥ 1) for an `n × n` matrix: clamped to the matrix, rounded up
+    /// to whole blocks.
+    pub(crate) fn new(tile_rows: usize, tile_cols: usize, n: usize) -> SymmetricShape {
+        let whole_blocks = |size: usize| size.min(n).div_ceil(BLOCK).max(1) * BLOCK;
+        SymmetricShape {
+            band_rows: whole_blocks(tile_rows),
+            tile_cols: whole_blocks(tile_cols),
+        }
+    }
+}
+
+/// Fills `out` (`N × N`, row-major; the caller has checked its length) with the kernel matrix
+/// of `nodes`.
+pub(crate) fn fill_symmetric<S: StorePath>(
+    nodes: &Nodes,
+    shape: SymmetricShape,
+    parallelism: Parallelism,
+    out: &mut [f64],
+) {
+    let n = nodes.len();
+    if n == 0 {
+        return;
+    }
+    let bands = n.div_ceil(shape.band_rows);
+    let output = SharedOutput::new(out, n, n);
+    let band_rows = |band: usize| band * shape.band_rows..n.min((band + 1) * shape.band_rows);
+    // LOOP 3: pairs of bands (first with last, …), the unit of parallel work.
+    let fill_pair = |pair: usize| {
+        let partner = bands - 1 - pair;
+        for band in [pair, partner].into_iter().take(if partner == pair { 1 } else { 2 }) {
+            let rows = band_rows(band);
+            // SAFETY: band `band`'s windows are its rows right of its first column,
+            // `rows × rows.start..n`, and the strip below them, `rows.end..n × rows`. For two
+            // bands k < l (row ranges Rk before Rl): k's rectangle lies in rows Rk, l's in rows Rl
+            // — disjoint; k's strip meets rows Rl only in columns Rk, left of Rl.start, where l's
+            // rectangle starts; k's strip and l's strip have disjoint columns. Within one band the
+            // rectangle and the strip have disjoint rows. Each band is visited by one task (the
+            // pairs partition the bands), so no two live windows overlap.
+            let (rectangle, strip) = unsafe {
+                (
+                    output.window(rows.clone(), rows.start..n),
+                    output.window(rows.end..n, rows.clone()),
+                )
+            };
+            fill_band_symmetric::<S>(nodes, rows, shape.tile_cols, rectangle, strip);
+        }
+        S::finish();
+    };
+    let pairs = bands.div_ceil(2);
+    match parallelism {
+        Parallelism::Serial => (0..pairs).for_each(fill_pair),
+        Parallelism::Rayon => (0..pairs).into_par_iter().for_each(fill_pair),
+    }
+}
+
+/// One band: every block `(a, b)` with `a` in the band's rows and `b ≥ a`, stored at `(a, b)`
+/// (in `rectangle`) and mirrored at `(b, a)` (in `rectangle` for `b` inside the band, in
+/// `strip` below it).
+fn fill_band_symmetric<S: StorePath>(
+    nodes: &Nodes,
+    rows: Range<usize>,
+    tile_cols: usize,
+    mut rectangle: Window<'_>,
+    mut strip: Window<'_>,
+) {
+    let n = nodes.len();
+    // LOOP 2: column tiles from the band's diagonal block to the matrix's right edge.
+    for tile_start in (rows.start..n).step_by(tile_cols) {
+        let tile_end = n.min(tile_start + tile_cols);
+        // LOOP 1: the band's block rows.
+        for block_row in rows.clone().step_by(BLOCK) {
+            let row_points = block_row_points(nodes, block_row);
+            // LOOP 0: the tile's blocks on or right of the diagonal.
+            for block_col in (tile_start.max(block_row)..tile_end).step_by(BLOCK) {
+                let entries = block_entries(&row_points, nodes, block_col);
+                store_block::<S>(
+                    &entries,
+                    block_row,
+                    block_col,
+                    n,
+                    rows.clone(),
+                    &mut rectangle,
+                    &mut strip,
+                );
+            }
+        }
+    }
+}
+
+/// The eight row nodes of the block row starting at `block_row`, splatted; rows past the
+/// matrix (in its last block) are the origin, computed like any other and never stored.
+#[inline(always)]
+fn block_row_points(nodes: &Nodes, block_row: usize) -> [[f64x4; 3]; BLOCK] {
+    let mut points = [[f64x4::ZERO; 3]; BLOCK];
+    for (k, splatted) in points.iter_mut().enumerate() {
+        if let Some([x, y, z]) = nodes.get(block_row + k) {
+            *splatted = [f64x4::splat(x), f64x4::splat(y), f64x4::splat(z)];
+        }
+    }
+    points
+}
+
+/// The 8×8 block of entries: `[row k][lane group h]` for columns `block_col + 4h ..`.
+#[inline(always)]
+fn block_entries(
+    row_points: &[[f64x4; 3]; BLOCK],
+    nodes: &Nodes,
+    block_col: usize,
+) -> [[f64x4; 2]; BLOCK] {
+    let (x_soa, y_soa, z_soa) = nodes.columns_soa();
+    let group = block_col / LANES;
+    // A block's second lane group lies past the padded columns when N mod 8 is 1..=4: zeros,
+    // like the padding (see `crate::nodes`), never stored.
+    let lane_group = |g: usize| {
+        let at = |soa: &[f64x4]| soa.get(g).copied().unwrap_or(f64x4::ZERO);
+        (at(x_soa), at(y_soa), at(z_soa))
+    };
+    let (q0, q1) = (lane_group(group), lane_group(group + 1));
+    // A loop, not `array::map`: `map` was not inlined, and its 16-vector result went through
+    // memory (measured: 18% of the time in `try_map`).
+    let mut entries = [[f64x4::ZERO; 2]; BLOCK];
+    for (row_entries, &p) in entries.iter_mut().zip(row_points) {
+        *row_entries = [
+            pair_entries_x4(p, q0.0, q0.1, q0.2),
+            pair_entries_x4(p, q1.0, q1.1, q1.2),
+        ];
+    }
+    entries
+}
+
+/// Stores a block at `(block_row, block_col)` and, off the diagonal, its transpose at
+/// `(block_col, block_row)`; only the entries inside the `n × n` matrix.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn store_block<S: StorePath>(
+    entries: &[[f64x4; 2]; BLOCK],
+    block_row: usize,
+    block_col: usize,
+    n: usize,
+    band: Range<usize>,
+    rectangle: &mut Window<'_>,
+    strip: &mut Window<'_>,
+) {
+    let valid_rows = BLOCK.min(n - block_row);
+    let valid_cols = BLOCK.min(n - block_col);
+    // At (a, b): row block_row + k, columns block_col.. of the rectangle (which starts at
+    // column band.start).
+    for (k, row_entries) in entries.iter().enumerate().take(valid_rows) {
+        let row = rectangle.row_mut(block_row + k);
+        let dst = &mut row[block_col - band.start..];
+        store_segment::<S>(dst, row_entries[0], row_entries[1], valid_cols);
+    }
+    if block_col == block_row {
+        return; // A diagonal block is its own mirror, and was stored whole.
+    }
+    // At (b, a): row block_col + c holds column c of the block, as rows block_row.. .
+    let upper = f64x4::transpose([entries[0][0], entries[1][0], entries[2][0], entries[3][0]]);
+    let lower = f64x4::transpose([entries[4][0], entries[5][0], entries[6][0], entries[7][0]]);
+    let upper_hi = f64x4::transpose([entries[0][1], entries[1][1], entries[2][1], entries[3][1]]);
+    let lower_hi = f64x4::transpose([entries[4][1], entries[5][1], entries[6][1], entries[7][1]]);
+    // Straight-line code: each column is taken from registers by a constant index. (Chosen at
+    // run time, the columns went through the stack, and loading them back stalled on store
+    // forwarding: measured 44% of the kernel's time.)
+    let mut store_column = |col: usize, upper_half: f64x4, lower_half: f64x4| {
+        store_mirror_column::<S>(
+            MirrorColumn {
+                block_row,
+                block_col,
+                col,
+                valid_rows,
+                valid_cols,
+                band: &band,
+            },
+            rectangle,
+            strip,
+            upper_half,
+            lower_half,
+        )
+    };
+    store_column(0, upper[0], lower[0]);
+    store_column(1, upper[1], lower[1]);
+    store_column(2, upper[2], lower[2]);
+    store_column(3, upper[3], lower[3]);
+    store_column(4, upper_hi[0], lower_hi[0]);
+    store_column(5, upper_hi[1], lower_hi[1]);
+    store_column(6, upper_hi[2], lower_hi[2]);
+    store_column(7, upper_hi[3], lower_hi[3]);
+}
+
+/// Where column `col` of a block goes in the mirror, and how much of it is inside the matrix.
+struct MirrorColumn<'a> {
+    block_row: usize,
+    block_col: usize,
+    col: usize,
+    valid_rows: usize,
+    valid_cols: usize,
+    band: &'a Range<usize>,
+}
+
+/// Stores column `at.col` of the block (its rows 0..4 in `upper_half`, 4..8 in `lower_half`) as
+/// row `block_col + col` of the mirror, columns `block_row ..`. A function, not a closure: the
+/// closure was not inlined, and its calls cost 34% of the time (measured, N = 500, one thread).
+#[inline(always)]
+fn store_mirror_column<S: StorePath>(
+    at: MirrorColumn<'_>,
+    rectangle: &mut Window<'_>,
+    strip: &mut Window<'_>,
+    upper_half: f64x4,
+    lower_half: f64x4,
+) {
+    if at.col < at.valid_cols {
+        let mirror_row = at.block_col + at.col;
+        let row = if mirror_row < at.band.end {
+            rectangle.row_mut(mirror_row)
+        } else {
+            strip.row_mut(mirror_row)
+        };
+        // Both windows' columns start at band.start.
+        let dst = &mut row[at.block_row - at.band.start..];
+        store_segment::<S>(dst, upper_half, lower_half, at.valid_rows);
+    }
+}
+
+/// Writes the first `valid` of a block row's 8 entries (`first` then `second` lane group) at the
+/// start of `dst`: a whole block row as two lane-group stores, a partial one (the matrix's last
+/// block) entry by entry.
+#[inline(always)]
+fn store_segment<S: StorePath>(dst: &mut [f64], first: f64x4, second: f64x4, valid: usize) {
+    if valid == BLOCK {
+        let (lo, hi) = dst[..BLOCK].split_at_mut(LANES);
+        S::store_x4(lo.try_into().expect("4 entries"), first);
+        S::store_x4(hi.try_into().expect("4 entries"), second);
+    } else {
+        let all = [first.to_array(), second.to_array()];
+        dst[..valid].copy_from_slice(&all.as_flattened()[..valid]);
+    }
+}
