@@ -38,49 +38,52 @@ pub struct BenchArgs {
     /// Timed repetitions of each variant; the median is reported.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
     reps: u32,
-    /// Tile as ROWSxCOLS [default: the plan's default].
-    #[arg(long, value_parser = parse_tile)]
-    tile: Option<(usize, usize)>,
-    /// Schedule of the kernel.
-    #[arg(long, value_enum, default_value_t = ScheduleArg::Auto)]
-    schedule: ScheduleArg,
-    /// Stores of the kernel (the floor always tries both plain and streaming).
-    #[arg(long, value_enum, default_value_t = StoresArg::Auto)]
-    stores: StoresArg,
+    /// Tiles as ROWSxCOLS, comma-separated [default: the plan's default].
+    #[arg(long, value_delimiter = ',', value_parser = parse_tile)]
+    tile: Vec<(usize, usize)>,
+    /// Schedules of the kernel, comma-separated.
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "auto")]
+    schedule: Vec<ScheduleArg>,
+    /// Stores of the kernel, comma-separated (the floor always tries plain and streaming).
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "auto")]
+    stores: Vec<StoresArg>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
     /// Seed of the random node sets.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Do not pin worker threads to cores.
+    /// Do not pin threads to cores (the calling thread for 1 thread, the pool's workers else).
     #[arg(long)]
     no_pin: bool,
 }
 
+/// Which output the kernel writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
-enum Mode {
+pub enum Mode {
     Into,
     IntoVec,
     Alloc,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ScheduleArg {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleArg {
     Auto,
     Rows,
     Symmetric,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum StoresArg {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoresArg {
     Auto,
     Plain,
     Streaming,
 }
 
-fn parse_tile(text: &str) -> Result<(usize, usize), String> {
+pub fn parse_tile(text: &str) -> Result<(usize, usize), String> {
     let (rows, cols) = text
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("{text:?} is not ROWSxCOLS, e.g. 64x512"))?;
@@ -94,39 +97,79 @@ fn parse_tile(text: &str) -> Result<(usize, usize), String> {
     Ok((parse(rows)?, parse(cols)?))
 }
 
-/// One line of the report.
-#[derive(Serialize)]
-struct Measurement {
-    n: usize,
-    threads: usize,
-    mode: Mode,
-    median_s: f64,
-    gentries_per_s: f64,
-    floor_gentries_per_s: f64,
-    ratio_to_floor: f64,
-    /// Which stores gave the floor: "plain" or "streaming".
-    floor_stores: &'static str,
-    min_s: f64,
-    reps: u32,
-    tile_rows: usize,
-    tile_cols: usize,
-    schedule: String,
-    stores: String,
-    simd: String,
+/// One kernel variant to time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub threads: usize,
+    pub mode: Mode,
+    pub schedule: ScheduleArg,
+    pub stores: StoresArg,
+    pub tile: (usize, usize),
 }
 
-/// One (threads, mode) variant: its plans, its threads, and its times.
-struct Variant<'p> {
-    threads: usize,
-    mode: Mode,
-    kernel: Plan,
-    floor_plain: Plan,
-    floor_streaming: Plan,
-    /// Its pinned pool; `None` for one thread, which runs on the calling thread.
-    pool: Option<&'p rayon::ThreadPool>,
-    kernel_s: Vec<f64>,
-    floor_plain_s: Vec<f64>,
-    floor_streaming_s: Vec<f64>,
+impl Variant {
+    fn plan(&self) -> Plan {
+        Plan::new()
+            .tile(self.tile.0, self.tile.1)
+            // Inside a pinned pool, threads(0) runs on that pool's threads.
+            .threads(if self.threads == 1 { 1 } else { 0 })
+            .schedule(match self.schedule {
+                ScheduleArg::Auto => Schedule::Auto,
+                ScheduleArg::Rows => Schedule::Rows,
+                ScheduleArg::Symmetric => Schedule::Symmetric,
+            })
+            .stores(match self.stores {
+                StoresArg::Auto => Stores::Auto,
+                StoresArg::Plain => Stores::Plain,
+                StoresArg::Streaming => Stores::Streaming,
+            })
+    }
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Measurement {
+    pub n: usize,
+    pub threads: usize,
+    pub mode: Mode,
+    pub median_s: f64,
+    pub gentries_per_s: f64,
+    pub floor_gentries_per_s: f64,
+    pub ratio_to_floor: f64,
+    /// Which stores gave the floor: "plain" or "streaming".
+    pub floor_stores: &'static str,
+    pub min_s: f64,
+    pub reps: u32,
+    pub tile_rows: usize,
+    pub tile_cols: usize,
+    pub schedule: ScheduleArg,
+    pub stores: StoresArg,
+    pub simd: String,
+}
+
+/// One pinned pool per thread count above 1, started once and reused.
+pub struct Pools {
+    pools: Vec<(usize, rayon::ThreadPool)>,
+}
+
+impl Pools {
+    pub fn new(thread_counts: &[usize], pin: bool) -> Result<Pools, Failure> {
+        let mut pools: Vec<(usize, rayon::ThreadPool)> = Vec::new();
+        for &threads in thread_counts {
+            if threads > 1 && !pools.iter().any(|(t, _)| *t == threads) {
+                pools.push((threads, pinned_pool(threads, pin)?));
+            }
+        }
+        Ok(Pools { pools })
+    }
+
+    /// Runs `work` on `threads` threads: the calling thread for 1, its pinned pool else.
+    fn run<T: Send>(&self, threads: usize, work: impl FnOnce() -> T + Send) -> T {
+        match self.pools.iter().find(|(t, _)| *t == threads) {
+            Some((_, pool)) => pool.install(work),
+            None => work(),
+        }
+    }
 }
 
 /// The reused outputs of one N.
@@ -135,46 +178,110 @@ struct Buffers {
     vec: Vec<f64>,
 }
 
-impl Variant<'_> {
-    /// One round: the kernel and both floors, each timed once, on this variant's threads.
-    fn run_once(&mut self, nodes: &Nodes, buffers: &mut Buffers) -> Result<(), Failure> {
-        let n = nodes.len();
-        let (kernel, floor_plain, floor_streaming) =
-            (&self.kernel, &self.floor_plain, &self.floor_streaming);
-        let mode = self.mode;
-        let times = self.on_threads(|| -> Result<[f64; 3], pairkernel::Error> {
-            match mode {
-                Mode::Into | Mode::IntoVec => {
-                    let out = match mode {
-                        Mode::Into => buffers.matrix.as_mut_slice(),
-                        _ => &mut buffers.vec[..],
-                    };
-                    Ok([
-                        time(|| kernel.kernel_matrix_into(nodes, out))?,
-                        time(|| floor_plain.fill_floor(out, n))?,
-                        time(|| floor_streaming.fill_floor(out, n))?,
-                    ])
-                }
-                // New memory each time, dropped (unmapped) outside the clock.
-                Mode::Alloc => Ok([
-                    time_new(|| kernel.kernel_matrix(nodes))?,
-                    time_new(|| new_floor(floor_plain, n))?,
-                    time_new(|| new_floor(floor_streaming, n))?,
-                ]),
-            }
-        })?;
-        self.kernel_s.push(times[0]);
-        self.floor_plain_s.push(times[1]);
-        self.floor_streaming_s.push(times[2]);
-        Ok(())
-    }
-
-    fn on_threads<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
-        match self.pool {
-            None => work(),
-            Some(pool) => pool.install(work),
+impl Buffers {
+    fn get(&mut self, mode: Mode) -> &mut [f64] {
+        match mode {
+            Mode::IntoVec => &mut self.vec,
+            _ => self.matrix.as_mut_slice(),
         }
     }
+}
+
+/// Times every variant at one N, and the floors of every (threads, mode) they use: a warm-up
+/// round, then `reps` rounds that each run everything once. `progress` is called after each
+/// round with the number of rounds done.
+pub fn measure(
+    n: usize,
+    seed: u64,
+    variants: &[Variant],
+    reps: u32,
+    pools: &Pools,
+    mut progress: impl FnMut(u32),
+) -> Result<Vec<Measurement>, Failure> {
+    let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(seed));
+    let mut buffers = Buffers {
+        matrix: KernelMatrix::zeros(n, n)?,
+        vec: if variants.iter().any(|v| v.mode == Mode::IntoVec) {
+            KernelMatrix::zeros(n, n)?.as_slice().to_vec()
+        } else {
+            Vec::new()
+        },
+    };
+    let plans: Vec<Plan> = variants.iter().map(Variant::plan).collect();
+    let mut floors: Vec<(usize, Mode)> = variants.iter().map(|v| (v.threads, v.mode)).collect();
+    floors.dedup();
+    floors.sort_by_key(|&(threads, mode)| (threads, mode as u8));
+    floors.dedup();
+    let floor_plans = |threads: usize| {
+        let plan = Plan::new().threads(if threads == 1 { 1 } else { 0 });
+        [plan.clone().stores(Stores::Plain), plan.stores(Stores::Streaming)]
+    };
+
+    let mut kernel_s = vec![Vec::new(); variants.len()];
+    let mut floor_s = vec![[Vec::new(), Vec::new()]; floors.len()];
+    for round in 0..=reps {
+        for ((variant, plan), times) in variants.iter().zip(&plans).zip(&mut kernel_s) {
+            let out = buffers.get(variant.mode);
+            let seconds = pools.run(variant.threads, || match variant.mode {
+                Mode::Alloc => time_new(|| plan.kernel_matrix(&nodes)),
+                _ => time(|| plan.kernel_matrix_into(&nodes, out)),
+            })?;
+            times.push(seconds);
+        }
+        for (&(threads, mode), times) in floors.iter().zip(&mut floor_s) {
+            for (plan, times) in floor_plans(threads).iter().zip(times) {
+                let out = buffers.get(mode);
+                let seconds = pools.run(threads, || match mode {
+                    Mode::Alloc => time_new(|| new_floor(plan, n)),
+                    _ => time(|| plan.fill_floor(out, n)),
+                })?;
+                times.push(seconds);
+            }
+        }
+        if round == 0 {
+            // The warm-up round (faults reused buffers in, wakes the pools) is not counted.
+            kernel_s.iter_mut().for_each(Vec::clear);
+            floor_s.iter_mut().flatten().for_each(Vec::clear);
+        } else {
+            progress(round);
+        }
+    }
+
+    let simd = pairkernel::simd_features().join(" ");
+    let rate = |seconds: f64| (n * n) as f64 / 1e9 / seconds;
+    let mut measurements = Vec::new();
+    for (variant, times) in variants.iter().zip(&mut kernel_s) {
+        let at = floors
+            .iter()
+            .position(|&f| f == (variant.threads, variant.mode))
+            .expect("every variant's floor is measured");
+        let [plain, streaming] = &mut floor_s[at];
+        let (plain_s, streaming_s) = (median(plain), median(streaming));
+        let (floor_s, floor_stores) = if streaming_s < plain_s {
+            (streaming_s, "streaming")
+        } else {
+            (plain_s, "plain")
+        };
+        let median_s = median(times);
+        measurements.push(Measurement {
+            n,
+            threads: variant.threads,
+            mode: variant.mode,
+            median_s,
+            gentries_per_s: rate(median_s),
+            floor_gentries_per_s: rate(floor_s),
+            ratio_to_floor: floor_s / median_s,
+            floor_stores,
+            min_s: times[0],
+            reps,
+            tile_rows: variant.tile.0,
+            tile_cols: variant.tile.1,
+            schedule: variant.schedule,
+            stores: variant.stores,
+            simd: simd.clone(),
+        });
+    }
+    Ok(measurements)
 }
 
 /// The floor of new memory: a matrix allocated as `kernel_matrix` allocates it, then filled.
@@ -184,7 +291,7 @@ fn new_floor(plan: &Plan, n: usize) -> Result<KernelMatrix, pairkernel::Error> {
     Ok(matrix)
 }
 
-/// Seconds to make a new matrix; it is dropped after the clock stops.
+/// Seconds to make a new matrix; it is dropped (unmapped) after the clock stops.
 fn time_new(
     make: impl FnOnce() -> Result<KernelMatrix, pairkernel::Error>,
 ) -> Result<f64, pairkernel::Error> {
@@ -193,6 +300,14 @@ fn time_new(
     let seconds = started.elapsed().as_secs_f64();
     drop(matrix);
     Ok(seconds)
+}
+
+/// The text of a value-enum argument as typed on the command line.
+fn arg_name(value: impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), Failure> {
@@ -205,31 +320,53 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     } else {
         args.threads.iter().map(|&t| t as usize).collect()
     };
-    let mut base = Plan::new()
-        .schedule(match args.schedule {
-            ScheduleArg::Auto => Schedule::Auto,
-            ScheduleArg::Rows => Schedule::Rows,
-            ScheduleArg::Symmetric => Schedule::Symmetric,
-        })
-        .stores(match args.stores {
-            StoresArg::Auto => Stores::Auto,
-            StoresArg::Plain => Stores::Plain,
-            StoresArg::Streaming => Stores::Streaming,
-        });
-    if let Some((rows, cols)) = args.tile {
-        base = base.tile(rows, cols);
+    let tiles = if args.tile.is_empty() {
+        vec![Plan::default().tile_shape()]
+    } else {
+        args.tile.clone()
+    };
+    let mut variants = Vec::new();
+    for &threads in &thread_counts {
+        for &mode in &args.mode {
+            for &schedule in &args.schedule {
+                for &stores in &args.stores {
+                    for &tile in &tiles {
+                        variants.push(Variant {
+                            threads,
+                            mode,
+                            schedule,
+                            stores,
+                            tile,
+                        });
+                    }
+                }
+            }
+        }
     }
-    let (tile_rows, tile_cols) = base.tile_shape();
-    let simd = pairkernel::simd_features().join(" ");
+    // Columns for the settings that vary; the others go in the header.
+    let varies = (
+        args.schedule.len() > 1,
+        args.stores.len() > 1,
+        tiles.len() > 1,
+    );
     if !args.json {
+        let mut fixed = Vec::new();
+        if !varies.0 {
+            fixed.push(format!("schedule {}", arg_name(args.schedule[0])));
+        }
+        if !varies.1 {
+            fixed.push(format!("stores {}", arg_name(args.stores[0])));
+        }
+        if !varies.2 {
+            fixed.push(format!("tile {}x{}", tiles[0].0, tiles[0].1));
+        }
         writeln!(
             report,
-            "bench: SIMD [{simd}], tile {tile_rows} x {tile_cols}, schedule {:?}, stores {:?}, \
-             median of {} reps, workers {}",
-            args.schedule,
-            args.stores,
+            "bench: SIMD [{}], {}, median of {} reps, threads {}",
+            pairkernel::simd_features().join(" "),
+            fixed.join(", "),
             args.reps,
-            if args.no_pin { "not pinned" } else { "pinned" }
+            if args.no_pin { "not pinned" } else { "pinned to cores" }
         )?;
         writeln!(
             report,
@@ -239,104 +376,37 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         writeln!(report)?;
         writeln!(
             report,
-            "{:>7} {:>7}  {:<8} {:>10} {:>12} {:>18} {:>9}",
-            "N", "threads", "mode", "median ms", "G entries/s", "floor G entries/s", "of floor"
+            "{:>7} {:>7}  {:<8} {}{:>10} {:>12} {:>22} {:>9}",
+            "N",
+            "threads",
+            "mode",
+            variant_columns(varies, None),
+            "median ms",
+            "G entries/s",
+            "floor G entries/s",
+            "of floor"
         )?;
     }
 
-    // One pinned pool per thread count above 1, shared by the modes and every N.
-    let pools: Vec<(usize, Option<rayon::ThreadPool>)> = thread_counts
-        .iter()
-        .map(|&threads| {
-            let pool = (threads > 1)
-                .then(|| pinned_pool(threads, !args.no_pin))
-                .transpose()?;
-            Ok((threads, pool))
-        })
-        .collect::<Result<_, Failure>>()?;
-
+    let pools = Pools::new(&thread_counts, !args.no_pin)?;
+    if !args.no_pin && thread_counts.contains(&1) {
+        // One thread runs on the calling thread: pin it like the pools' workers.
+        crate::pin_current_thread();
+    }
     for &n in &args.n {
         let n = n as usize;
-        let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(args.seed));
-        let mut buffers = Buffers {
-            matrix: KernelMatrix::zeros(n, n)?,
-            vec: if args.mode.contains(&Mode::IntoVec) {
-                KernelMatrix::zeros(n, n)?.as_slice().to_vec()
-            } else {
-                Vec::new()
-            },
-        };
-        let mut variants = Vec::new();
-        for (threads, pool) in &pools {
-            // Inside a pinned pool, threads(0) runs on that pool's threads.
-            let plan = base.clone().threads(if *threads == 1 { 1 } else { 0 });
-            for &mode in &args.mode {
-                variants.push(Variant {
-                    threads: *threads,
-                    mode,
-                    kernel: plan.clone(),
-                    floor_plain: plan.clone().stores(Stores::Plain),
-                    floor_streaming: plan.clone().stores(Stores::Streaming),
-                    pool: pool.as_ref(),
-                    kernel_s: Vec::new(),
-                    floor_plain_s: Vec::new(),
-                    floor_streaming_s: Vec::new(),
-                });
-            }
-        }
-        // Warm-up round (faults the reused buffers in, starts the pools), then timed rounds.
-        for variant in &mut variants {
-            variant.run_once(&nodes, &mut buffers)?;
-        }
-        for variant in &mut variants {
-            variant.kernel_s.clear();
-            variant.floor_plain_s.clear();
-            variant.floor_streaming_s.clear();
-        }
-        for _ in 0..args.reps {
-            for variant in &mut variants {
-                variant.run_once(&nodes, &mut buffers)?;
-            }
-        }
-
-        for variant in &mut variants {
-            let rate = |seconds: f64| (n * n) as f64 / 1e9 / seconds;
-            let median_s = median(&mut variant.kernel_s);
-            let plain_s = median(&mut variant.floor_plain_s);
-            let streaming_s = median(&mut variant.floor_streaming_s);
-            let (floor_s, floor_stores) = if streaming_s < plain_s {
-                (streaming_s, "streaming")
-            } else {
-                (plain_s, "plain")
-            };
-            let line = Measurement {
-                n,
-                threads: variant.threads,
-                mode: variant.mode,
-                median_s,
-                gentries_per_s: rate(median_s),
-                floor_gentries_per_s: rate(floor_s),
-                ratio_to_floor: floor_s / median_s,
-                floor_stores,
-                min_s: variant.kernel_s[0],
-                reps: args.reps,
-                tile_rows,
-                tile_cols,
-                schedule: format!("{:?}", args.schedule).to_lowercase(),
-                stores: format!("{:?}", args.stores).to_lowercase(),
-                simd: simd.clone(),
-            };
+        for line in measure(n, args.seed, &variants, args.reps, &pools, |_| {})? {
             if args.json {
                 let json = serde_json::to_string(&line).map_err(std::io::Error::other)?;
                 writeln!(report, "{json}")?;
             } else {
-                let mode = serde_json::to_value(line.mode).map_err(std::io::Error::other)?;
                 writeln!(
                     report,
-                    "{:>7} {:>7}  {:<8} {:>10.3} {:>12.3} {:>11.3} ({:<9} {:>8.2}",
+                    "{:>7} {:>7}  {:<8} {}{:>10.3} {:>12.3} {:>10.3} ({:<10} {:>9.2}",
                     line.n,
                     line.threads,
-                    mode.as_str().unwrap_or("?"),
+                    arg_name(line.mode),
+                    variant_columns(varies, Some(&line)),
                     line.median_s * 1e3,
                     line.gentries_per_s,
                     line.floor_gentries_per_s,
@@ -347,4 +417,22 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// The table cells of the settings that vary (headers for `None`).
+fn variant_columns(varies: (bool, bool, bool), line: Option<&Measurement>) -> String {
+    let mut cells = String::new();
+    if varies.0 {
+        let cell = line.map_or("schedule".to_string(), |l| arg_name(l.schedule));
+        cells += &format!("{cell:<10}");
+    }
+    if varies.1 {
+        let cell = line.map_or("stores".to_string(), |l| arg_name(l.stores));
+        cells += &format!("{cell:<10}");
+    }
+    if varies.2 {
+        let cell = line.map_or("tile".to_string(), |l| format!("{}x{}", l.tile_rows, l.tile_cols));
+        cells += &format!("{cell:<10}");
+    }
+    cells
 }

@@ -133,3 +133,10 @@ pub fn pinned_pool(threads: usize, pin: bool) -> Result<rayon::ThreadPool, Failu
         .build()
         .map_err(|e| Failure::Pool(e.to_string()))
 }
+
+/// Pins the calling thread to the first usable core (see [`pin_workers_to_cores`] for why).
+pub fn pin_current_thread() {
+    if let Some(cores) = usable_cores() {
+        core_affinity::set_for_current(cores[0]);
+    }
+}
