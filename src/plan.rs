@@ -40,7 +40,7 @@ pub struct Plan {
 }
 
 impl Default for Plan {
-    /// The built-in tile shape (4 rows × 4096 columns, measured best on a 2-core Zen 4; see
+    /// The built-in tile shape (32 rows × 4096 columns, measured on a 2-core Zen 4; see
     /// [`Plan::tile_shape`]) on all the threads of the current rayon pool.
     fn default() -> Plan {
         Plan {

@@ -1,13 +1,17 @@
 //! Stores: how the kernel's lane groups reach the output, plain or streaming.
 //!
-//! An output larger than the last-level cache goes to DRAM. Plain stores first read every cache
-//! line they write (read-for-ownership), so a third of the memory traffic is wasted reads; on
-//! this crate's reference machine (2-core Zen 4) they top out at 2.6–2.8 G entries/s. Streaming
-//! (non-temporal) stores write whole lines without reading them and reach ≈ 3.45 G entries/s
-//! (28 GB/s) from one core. They lose everywhere else: in cache (the output is evicted instead
-//! of kept) and on fresh pages (measured: first touch with streaming stores is slower than with
-//! plain ones, huge pages or not). So [`Stores::Auto`] streams only into a reused output larger
-//! than [`STREAMING_MIN_BYTES`] whose rows start 64-byte aligned; see [`choose`].
+//! Plain stores first read every cache line they write (read-for-ownership). For an output that
+//! does not fit in the caches that is a wasted read from DRAM per line, and for the symmetric
+//! schedule's mirrored blocks, whose 64-byte row segments are scattered down a column, it is a
+//! read the prefetchers cannot foresee. Streaming (non-temporal) stores write whole lines
+//! without reading them. Measured on this crate's reference machine (2-core Zen 4, `pairkernel
+//! bench`, plain and streaming interleaved in one run): the symmetric schedule with streaming
+//! stores is faster from N = 600 (a 2.9 MB output) up, by 10–40%; at N = 300 (0.7 MB, in L2)
+//! plain stores are faster by 5%. Into fresh pages the two measured the same (within 5%), and
+//! the limits measured for this machine put streaming slightly behind there. So
+//! [`Stores::Auto`] streams only into a reused output of at least [`STREAMING_MIN_BYTES`] whose
+//! rows start 64-byte aligned (so that every 8-entry segment is one whole cache line); see
+//! [`choose`].
 //!
 //! Streaming needs `std::arch` (`_mm256_stream_pd`): it is compiled where the build enables AVX
 //! on x86_64, the same condition under which `wide::f64x4` is one AVX register. Elsewhere the
@@ -24,9 +28,10 @@ use wide::f64x4;
 /// on any x86_64 machine of the last decade). In other builds `Streaming` stores plainly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Stores {
-    /// Streaming stores for a reused output larger than the last-level cache whose rows start
-    /// 64-byte aligned; plain stores otherwise (and always for new memory, where streaming
-    /// stores measured slower).
+    /// Streaming stores for a reused output of 2 MiB or more whose rows start 64-byte aligned
+    /// (a [`KernelMatrix`](crate::KernelMatrix) with a multiple of 8 columns); plain stores
+    /// otherwise, and always for new memory. Choose [`Stores::Plain`] to keep an output that
+    /// fits in the last-level cache there for what reads it next.
     #[default]
     Auto,
     /// Ordinary stores, which keep the output in cache.
@@ -35,10 +40,10 @@ pub enum Stores {
     Streaming,
 }
 
-/// Outputs of more than this many bytes stream under [`Stores::Auto`]: twice this machine's
-/// 32 MiB L3. Measured (`bench` subcommand, 2 threads, reused buffer): at N = 2000 (32 MB) the
-/// plain path is faster, from N = 3000 (72 MB) streaming is.
-pub(crate) const STREAMING_MIN_BYTES: usize = 64 << 20;
+/// Outputs of at least this many bytes stream under [`Stores::Auto`]: the two cores' L2 caches
+/// together, between the sizes measured faster with plain stores (0.7 MB) and with streaming
+/// ones (2.9 MB); see the module docs.
+pub(crate) const STREAMING_MIN_BYTES: usize = 2 << 20;
 
 /// Whether this build has a streaming store path at all.
 pub(crate) const STREAMING_AVAILABLE: bool =
@@ -56,7 +61,7 @@ pub(crate) fn choose(stores: Stores, start: *const f64, len: usize, cols: usize,
             STREAMING_AVAILABLE
                 && !fresh
                 && rows_line_aligned
-                && len.saturating_mul(size_of::<f64>()) > STREAMING_MIN_BYTES
+                && len.saturating_mul(size_of::<f64>()) >= STREAMING_MIN_BYTES
         }
     }
 }
@@ -144,14 +149,14 @@ mod tests {
 
     #[test]
     fn auto_streams_only_large_reused_line_aligned_outputs() {
-        let big = STREAMING_MIN_BYTES / 8 + 8;
+        let big = STREAMING_MIN_BYTES / 8;
         let aligned = 4096 as *const f64;
         let odd = 4104 as *const f64;
         assert_eq!(choose(Stores::Auto, aligned, big, 8000, false), STREAMING_AVAILABLE);
         assert!(!choose(Stores::Auto, aligned, big, 8000, true), "fresh memory");
         assert!(!choose(Stores::Auto, odd, big, 8000, false), "start not on a line");
         assert!(!choose(Stores::Auto, aligned, big, 8001, false), "rows not on lines");
-        assert!(!choose(Stores::Auto, aligned, 1000, 8, false), "fits in cache");
+        assert!(!choose(Stores::Auto, aligned, big - 8, 8, false), "fits in cache");
         assert!(!choose(Stores::Plain, aligned, big, 8000, false));
         assert_eq!(choose(Stores::Streaming, odd, 4, 3, true), STREAMING_AVAILABLE);
     }
