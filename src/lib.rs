@@ -79,9 +79,9 @@ pub use error::{Axis, Error};
 pub use matrix::KernelMatrix;
 pub use nodes::Nodes;
 pub use plan::Plan;
+pub use radial::phi;
 pub use schedule::Schedule;
 pub use store::Stores;
-pub use radial::phi;
 
 /// The README's examples, compiled and run as doctests so that they cannot go stale.
 #[cfg(doctest)]

@@ -41,10 +41,10 @@ impl Entries {
     /// (the caller has checked it with `entry_count`).
     pub(crate) fn zeroed(len: usize) -> Option<Entries> {
         let bytes = len * size_of::<f64>();
-        if bytes >= HUGE_PAGE_MIN_BYTES {
-            if let Some(mapped) = Entries::mapped(bytes) {
-                return Some(mapped);
-            }
+        if bytes >= HUGE_PAGE_MIN_BYTES
+            && let Some(mapped) = Entries::mapped(bytes)
+        {
+            return Some(mapped);
         }
         try_zeroed_vec(len).map(Entries::Heap)
     }

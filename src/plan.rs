@@ -171,7 +171,7 @@ impl Plan {
     /// empty `out`); [`Error::InvalidTile`], [`Error::ThreadPool`].
     pub fn fill_floor(&self, out: &mut [f64], cols: usize) -> Result<(), Error> {
         let tile = self.tile_for(out.len().checked_div(cols).unwrap_or(0))?;
-        if out.len() % cols.max(1) != 0 || (cols == 0 && !out.is_empty()) {
+        if !out.len().is_multiple_of(cols.max(1)) || (cols == 0 && !out.is_empty()) {
             return Err(Error::OutputLength {
                 expected: out.len().next_multiple_of(cols.max(1)),
                 got: out.len(),

@@ -51,13 +51,19 @@ pub(crate) const STREAMING_AVAILABLE: bool =
 
 /// The store path for an output of `len` entries in rows of `cols`, starting at `start`:
 /// `fresh` is true for memory just allocated (its pages not yet touched).
-pub(crate) fn choose(stores: Stores, start: *const f64, len: usize, cols: usize, fresh: bool) -> bool {
+pub(crate) fn choose(
+    stores: Stores,
+    start: *const f64,
+    len: usize,
+    cols: usize,
+    fresh: bool,
+) -> bool {
     match stores {
         Stores::Plain => false,
         Stores::Streaming => STREAMING_AVAILABLE,
         Stores::Auto => {
             // Whole 64-byte lines in every row: each row starts on a line boundary.
-            let rows_line_aligned = start.align_offset(64) == 0 && cols % 8 == 0;
+            let rows_line_aligned = start.align_offset(64) == 0 && cols.is_multiple_of(8);
             STREAMING_AVAILABLE
                 && !fresh
                 && rows_line_aligned
@@ -143,7 +149,12 @@ mod tests {
             Streaming::store_x4(dst, entries);
             Streaming::finish();
             assert_eq!(&buffer[start..start + 4], &entries.to_array());
-            assert!(buffer[..start].iter().chain(&buffer[start + 4..]).all(|&e| e == 9.0));
+            assert!(
+                buffer[..start]
+                    .iter()
+                    .chain(&buffer[start + 4..])
+                    .all(|&e| e == 9.0)
+            );
         }
     }
 
@@ -152,12 +163,30 @@ mod tests {
         let big = STREAMING_MIN_BYTES / 8;
         let aligned = 4096 as *const f64;
         let odd = 4104 as *const f64;
-        assert_eq!(choose(Stores::Auto, aligned, big, 8000, false), STREAMING_AVAILABLE);
-        assert!(!choose(Stores::Auto, aligned, big, 8000, true), "fresh memory");
-        assert!(!choose(Stores::Auto, odd, big, 8000, false), "start not on a line");
-        assert!(!choose(Stores::Auto, aligned, big, 8001, false), "rows not on lines");
-        assert!(!choose(Stores::Auto, aligned, big - 8, 8, false), "fits in cache");
+        assert_eq!(
+            choose(Stores::Auto, aligned, big, 8000, false),
+            STREAMING_AVAILABLE
+        );
+        assert!(
+            !choose(Stores::Auto, aligned, big, 8000, true),
+            "fresh memory"
+        );
+        assert!(
+            !choose(Stores::Auto, odd, big, 8000, false),
+            "start not on a line"
+        );
+        assert!(
+            !choose(Stores::Auto, aligned, big, 8001, false),
+            "rows not on lines"
+        );
+        assert!(
+            !choose(Stores::Auto, aligned, big - 8, 8, false),
+            "fits in cache"
+        );
         assert!(!choose(Stores::Plain, aligned, big, 8000, false));
-        assert_eq!(choose(Stores::Streaming, odd, 4, 3, true), STREAMING_AVAILABLE);
+        assert_eq!(
+            choose(Stores::Streaming, odd, 4, 3, true),
+            STREAMING_AVAILABLE
+        );
     }
 }

@@ -75,7 +75,10 @@ pub(crate) fn fill_symmetric<S: StorePath>(
     // LOOP 3: pairs of bands (first with last, …), the unit of parallel work.
     let fill_pair = |pair: usize| {
         let partner = bands - 1 - pair;
-        for band in [pair, partner].into_iter().take(if partner == pair { 1 } else { 2 }) {
+        for band in [pair, partner]
+            .into_iter()
+            .take(if partner == pair { 1 } else { 2 })
+        {
             let rows = band_rows(band);
             // SAFETY: band `band`'s windows are its rows right of its first column,
             // `rows × rows.start..n`, and the strip below them, `rows.end..n × rows`. For two

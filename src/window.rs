@@ -36,7 +36,11 @@ impl<'a> SharedOutput<'a> {
     /// # Panics
     /// If `out.len() != rows * cols` (an internal error: callers have checked the length).
     pub(crate) fn new(out: &'a mut [f64], rows: usize, cols: usize) -> SharedOutput<'a> {
-        assert_eq!(Some(out.len()), rows.checked_mul(cols), "output is rows × cols");
+        assert_eq!(
+            Some(out.len()),
+            rows.checked_mul(cols),
+            "output is rows × cols"
+        );
         SharedOutput {
             base: out.as_mut_ptr(),
             rows,
@@ -53,8 +57,14 @@ impl<'a> SharedOutput<'a> {
     /// # Safety
     /// No two windows alive at the same time, on any threads, may share an entry.
     pub(crate) unsafe fn window(&self, rows: Range<usize>, cols: Range<usize>) -> Window<'a> {
-        assert!(rows.start <= rows.end && rows.end <= self.rows, "window rows in the matrix");
-        assert!(cols.start <= cols.end && cols.end <= self.cols, "window cols in the matrix");
+        assert!(
+            rows.start <= rows.end && rows.end <= self.rows,
+            "window rows in the matrix"
+        );
+        assert!(
+            cols.start <= cols.end && cols.end <= self.cols,
+            "window cols in the matrix"
+        );
         Window {
             base: self.base,
             row_stride: self.cols,
@@ -106,7 +116,8 @@ mod tests {
         let mut out = vec![0.0; 5 * 7];
         let shared = SharedOutput::new(&mut out, 5, 7);
         // SAFETY: the two windows are disjoint (rows 1..3 × cols 2..7, rows 3..5 × cols 0..2).
-        let (mut upper, mut lower) = unsafe { (shared.window(1..3, 2..7), shared.window(3..5, 0..2)) };
+        let (mut upper, mut lower) =
+            unsafe { (shared.window(1..3, 2..7), shared.window(3..5, 0..2)) };
         upper.row_mut(2).fill(1.0);
         lower.row_mut(4).copy_from_slice(&[2.0, 3.0]);
         assert_eq!(upper.row_mut(1).len(), 5);

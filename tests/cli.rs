@@ -80,9 +80,93 @@ fn n_beyond_the_accepted_range_is_refused_by_the_parser() {
 fn help_explains_the_options() {
     let out = pairkernel(&["--help"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("on one thread and on all threads"), "{text}");
-    for option in ["--n", "--seed", "--reps", "--no-pin"] {
+    assert!(text.contains("one thread against all threads"), "{text}");
+    for option in ["--n", "--seed", "--reps", "--no-pin", "bench"] {
         assert!(text.contains(option), "{text}");
     }
     assert!(!pairkernel(&["--reps", "0"]).status.success());
+}
+
+#[test]
+fn bench_prints_one_json_object_per_variant_with_the_floor_beside_it() {
+    let out = pairkernel(&[
+        "bench",
+        "--n",
+        "40,72",
+        "--threads",
+        "1,2",
+        "--mode",
+        "into,alloc,into-vec",
+        "--reps",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
+        .collect();
+    assert_eq!(lines.len(), 2 * 2 * 3, "{text}");
+    let mut seen = Vec::new();
+    for line in &lines {
+        let n = line["n"].as_u64().unwrap();
+        let median_s = line["median_s"].as_f64().unwrap();
+        let rate = line["gentries_per_s"].as_f64().unwrap();
+        let floor = line["floor_gentries_per_s"].as_f64().unwrap();
+        let ratio = line["ratio_to_floor"].as_f64().unwrap();
+        assert!(median_s > 0.0 && rate > 0.0 && floor > 0.0, "{line}");
+        // The derived keys are what they claim to be.
+        let expected_rate = (n * n) as f64 / 1e9 / median_s;
+        assert!(
+            (rate - expected_rate).abs() <= 1e-9 * expected_rate,
+            "{line}"
+        );
+        assert!((ratio - rate / floor).abs() <= 1e-9 * ratio, "{line}");
+        seen.push((
+            n,
+            line["threads"].as_u64().unwrap(),
+            line["mode"].as_str().unwrap().to_string(),
+        ));
+    }
+    for n in [40, 72] {
+        for threads in [1, 2] {
+            for mode in ["into", "alloc", "into-vec"] {
+                assert!(seen.contains(&(n, threads, mode.to_string())), "{seen:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn bench_without_json_prints_a_table_and_refuses_bad_tiles() {
+    let out = pairkernel(&["bench", "--n", "16", "--threads", "1", "--reps", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "G entries/s",
+        "floor G entries/s",
+        "of floor",
+        "into",
+        "alloc",
+        "SIMD [",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    for bad in ["0x8", "8", "8xwide"] {
+        let out = pairkernel(&["bench", "--tile", bad]);
+        assert_eq!(out.status.code(), Some(2), "--tile {bad}");
+        assert!(
+            String::from_utf8(out.stderr).unwrap().contains("--tile"),
+            "--tile {bad}"
+        );
+    }
 }

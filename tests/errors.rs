@@ -1,6 +1,6 @@
 //! Every `Error` is produced by its bad input, says what was wrong, and nothing panics.
 
-use pairkernel::{Axis, Error, Nodes, Plan};
+use pairkernel::{Axis, Error, KernelMatrix, Nodes, Plan};
 
 #[test]
 fn non_finite_coordinates_name_the_node_and_axis() {
@@ -173,4 +173,52 @@ fn checked_accessors_return_none_out_of_range() {
     assert_eq!(d.get(1, 1), Some(0.0));
     assert_eq!(d.get(2, 0), None);
     assert_eq!(d.get(0, 2), None);
+}
+
+#[test]
+fn a_floor_fill_of_a_ragged_buffer_is_an_output_length_error_before_any_write() {
+    let mut out = vec![0.0; 10];
+    assert_eq!(
+        Plan::new().fill_floor(&mut out, 4),
+        Err(Error::OutputLength {
+            expected: 12,
+            got: 10,
+            rows: 3,
+            cols: 4
+        })
+    );
+    assert_eq!(
+        Plan::new().fill_floor(&mut out, 0),
+        Err(Error::OutputLength {
+            expected: 10,
+            got: 10,
+            rows: 10,
+            cols: 0
+        })
+    );
+    assert!(out.iter().all(|&e| e == 0.0));
+    assert!(matches!(
+        Plan::new().tile(0, 3).fill_floor(&mut out, 5),
+        Err(Error::InvalidTile { .. })
+    ));
+    assert_eq!(Plan::new().fill_floor(&mut [], 0), Ok(()));
+}
+
+#[test]
+fn zeros_is_a_checked_allocation() {
+    let m = KernelMatrix::zeros(3, 5).unwrap();
+    assert_eq!((m.rows(), m.cols()), (3, 5));
+    assert!(m.as_slice().iter().all(|&e| e == 0.0));
+    assert_eq!(
+        KernelMatrix::zeros(1 << 31, 1 << 31),
+        Err(Error::SizeOverflow {
+            rows: 1 << 31,
+            cols: 1 << 31
+        })
+    );
+    // 2^50 bytes (1 PiB) passes the size check but no machine maps it.
+    assert!(matches!(
+        KernelMatrix::zeros(1 << 23, 1 << 24),
+        Err(Error::AllocationFailed { .. })
+    ));
 }

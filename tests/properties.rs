@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use pairkernel::{Nodes, Plan, reference};
+use pairkernel::{KernelMatrix, Nodes, Plan, reference};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -67,6 +67,7 @@ proptest! {
         points in point_set(200),
         plan in any_plan(),
         other_plan in any_plan(),
+        offset in 0..8usize,
     ) {
         let nodes = Nodes::from_points(&points).unwrap();
         let n = points.len();
@@ -75,10 +76,15 @@ proptest! {
         prop_assert_eq!(&bits(plan.kernel_matrix(&nodes).unwrap().as_slice()), &default);
         prop_assert_eq!(&bits(other_plan.kernel_matrix(&nodes).unwrap().as_slice()), &default);
 
-        // `_into` overwrites whatever the buffer held (NaN here, so a missed entry shows).
+        // `_into` overwrites whatever the buffer held (NaN here, so a missed entry shows), and
+        // only that: the output is a sub-slice at any element offset (odd ones included, so
+        // streaming stores meet every alignment), and the margins around it stay NaN.
+        let mut padded = vec![f64::NAN; n * n + 8];
+        let output = offset..offset + n * n;
+        plan.kernel_matrix_into(&nodes, &mut padded[output.clone()]).unwrap();
+        prop_assert_eq!(&bits(&padded[output.clone()]), &default);
+        prop_assert!(padded[..offset].iter().chain(&padded[output.end..]).all(|e| e.is_nan()));
         let mut out = vec![f64::NAN; n * n];
-        plan.kernel_matrix_into(&nodes, &mut out).unwrap();
-        prop_assert_eq!(&bits(&out), &default);
         out.fill(f64::NAN);
         pairkernel::kernel_matrix_into(&nodes, &mut out).unwrap();
         prop_assert_eq!(&bits(&out), &default);
@@ -147,6 +153,8 @@ proptest! {
 
 #[test]
 fn awkward_sizes_agree_bitwise_under_every_plan() {
+    // Built once: plans with threads >= 2 start their pools on first use and keep them.
+    let plans = awkward_plans();
     for &n in AWKWARD_SIZES {
         let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(n as u64));
         let expected = serial_bits(&nodes);
@@ -166,7 +174,7 @@ fn awkward_sizes_agree_bitwise_under_every_plan() {
         let six = Nodes::random(6, &mut StdRng::seed_from_u64(6000 + n as u64));
         let cross_expected = serial_cross_bits(&nodes, &six);
         let cross_t_expected = serial_cross_bits(&six, &nodes);
-        for plan in awkward_plans() {
+        for plan in &plans {
             let mut out = vec![f64::NAN; n * n];
             plan.kernel_matrix_into(&nodes, &mut out).unwrap();
             assert_eq!(bits(&out), expected, "n = {n}, {plan:?}");
@@ -197,4 +205,54 @@ fn a_plan_used_from_several_threads_at_once_gives_the_same_bits() {
             assert_eq!(handle.join().unwrap(), expected);
         }
     });
+}
+
+#[test]
+fn large_reused_matrices_take_every_store_path_with_the_same_bits() {
+    // 520 × 520 entries are 2.1 MB: a `KernelMatrix` that large is a 2 MiB aligned mapping,
+    // its rows 64-byte aligned (520 is a multiple of 8), so `Stores::Auto` streams, with whole
+    // cache lines. 1031 × 1031 has rows at every alignment: `Auto` stores plainly, and forced
+    // streaming meets aligned and unaligned lane groups alike.
+    for n in [520, 1031] {
+        let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(n as u64));
+        let expected = serial_bits(&nodes);
+        let mut reused = KernelMatrix::zeros(n, n).unwrap();
+        for threads in [1, 2] {
+            for schedule in SCHEDULES {
+                for stores in STORES {
+                    let plan = Plan::new()
+                        .threads(threads)
+                        .schedule(schedule)
+                        .stores(stores);
+                    reused.as_mut_slice().fill(f64::NAN);
+                    plan.kernel_matrix_into(&nodes, reused.as_mut_slice())
+                        .unwrap();
+                    assert_eq!(bits(reused.as_slice()), expected, "n = {n}, {plan:?}");
+                    let mut odd = vec![f64::NAN; n * n + 1];
+                    plan.kernel_matrix_into(&nodes, &mut odd[1..]).unwrap();
+                    assert_eq!(bits(&odd[1..]), expected, "n = {n}, {plan:?}, offset 1");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_floor_fill_writes_every_entry_through_every_store_path() {
+    for (rows, cols) in [(0, 0), (0, 5), (1, 1), (3, 7), (64, 64), (530, 531)] {
+        for stores in STORES {
+            for threads in [1, 2] {
+                let plan = Plan::new().threads(threads).stores(stores);
+                let mut matrix = KernelMatrix::zeros(rows, cols).unwrap();
+                plan.fill_floor(matrix.as_mut_slice(), cols).unwrap();
+                assert!(
+                    matrix.as_slice().iter().all(|&e| e == 1.0),
+                    "{rows} x {cols}"
+                );
+                let mut odd = vec![0.0; rows * cols + 1];
+                plan.fill_floor(&mut odd[1..], cols).unwrap();
+                assert!(odd[1..].iter().all(|&e| e == 1.0) && odd[0] == 0.0);
+            }
+        }
+    }
 }

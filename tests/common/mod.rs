@@ -1,7 +1,7 @@
 //! Shared test harness: exact values and ulp distances, node-set generators, plans to compare.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
-use pairkernel::{Nodes, Plan};
+use pairkernel::{Nodes, Plan, Schedule, Stores};
 use proptest::prelude::*;
 use twofloat::TwoFloat;
 
@@ -99,11 +99,27 @@ pub fn point_set(max_len: usize) -> impl Strategy<Value = Vec<[f64; 3]>> {
         })
 }
 
-/// A plan with any tile shape (including 1 × 1 and shapes larger than the matrix) and any
-/// thread setting: 1 (serial), 0 (all), or a dedicated pool of 2 or 3.
+/// Every schedule and store setting.
+pub const SCHEDULES: [Schedule; 3] = [Schedule::Auto, Schedule::Rows, Schedule::Symmetric];
+pub const STORES: [Stores; 3] = [Stores::Auto, Stores::Plain, Stores::Streaming];
+
+/// A plan with any tile shape (including 1 × 1 and shapes larger than the matrix), any thread
+/// setting (1 = serial, 0 = all, or a dedicated pool of 2 or 3), any schedule and any stores.
 pub fn any_plan() -> impl Strategy<Value = Plan> {
-    (1..80usize, 1..1200usize, 0..4usize)
-        .prop_map(|(rows, cols, threads)| Plan::new().tile(rows, cols).threads(threads))
+    (
+        1..80usize,
+        1..1200usize,
+        0..4usize,
+        prop::sample::select(SCHEDULES.to_vec()),
+        prop::sample::select(STORES.to_vec()),
+    )
+        .prop_map(|(rows, cols, threads, schedule, stores)| {
+            Plan::new()
+                .tile(rows, cols)
+                .threads(threads)
+                .schedule(schedule)
+                .stores(stores)
+        })
 }
 
 /// Hand-picked sizes that sit on lane, tile and band boundaries, and primes.
@@ -111,7 +127,9 @@ pub const AWKWARD_SIZES: &[usize] = &[
     0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65, 97, 127, 129, 1021, 1024, 1025, 1031,
 ];
 
-/// Plans for the awkward sizes: every thread setting, tiles of 1, odd, default and huge.
+/// Plans for the awkward sizes: every thread setting, tiles of 1, odd, on and off the 8-entry
+/// blocks, default and huge, each under the default settings and under both schedules with
+/// both store paths.
 pub fn awkward_plans() -> Vec<Plan> {
     let mut plans = Vec::new();
     for threads in [1, 0, 2, 3] {
@@ -124,7 +142,13 @@ pub fn awkward_plans() -> Vec<Plan> {
             (1000, 4),
             (usize::MAX, usize::MAX),
         ] {
-            plans.push(Plan::new().tile(rows, cols).threads(threads));
+            let plan = Plan::new().tile(rows, cols).threads(threads);
+            plans.push(plan.clone());
+            for schedule in [Schedule::Rows, Schedule::Symmetric] {
+                for stores in [Stores::Plain, Stores::Streaming] {
+                    plans.push(plan.clone().schedule(schedule).stores(stores));
+                }
+            }
         }
     }
     plans

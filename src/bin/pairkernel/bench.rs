@@ -214,7 +214,10 @@ pub fn measure(
     floors.dedup();
     let floor_plans = |threads: usize| {
         let plan = Plan::new().threads(if threads == 1 { 1 } else { 0 });
-        [plan.clone().stores(Stores::Plain), plan.stores(Stores::Streaming)]
+        [
+            plan.clone().stores(Stores::Plain),
+            plan.stores(Stores::Streaming),
+        ]
     };
 
     let mut kernel_s = vec![Vec::new(); variants.len()];
@@ -366,7 +369,11 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             pairkernel::simd_features().join(" "),
             fixed.join(", "),
             args.reps,
-            if args.no_pin { "not pinned" } else { "pinned to cores" }
+            if args.no_pin {
+                "not pinned"
+            } else {
+                "pinned to cores"
+            }
         )?;
         writeln!(
             report,
@@ -431,7 +438,9 @@ fn variant_columns(varies: (bool, bool, bool), line: Option<&Measurement>) -> St
         cells += &format!("{cell:<10}");
     }
     if varies.2 {
-        let cell = line.map_or("tile".to_string(), |l| format!("{}x{}", l.tile_rows, l.tile_cols));
+        let cell = line.map_or("tile".to_string(), |l| {
+            format!("{}x{}", l.tile_rows, l.tile_cols)
+        });
         cells += &format!("{cell:<10}");
     }
     cells

@@ -157,4 +157,3 @@ pub fn run(args: &ExperimentArgs) -> Result<(), Failure> {
     )?;
     Ok(())
 }
-

@@ -84,7 +84,9 @@ pub fn pin_workers_to_cores() -> String {
     }
 }
 
-pub fn time(mut f: impl FnMut() -> Result<(), pairkernel::Error>) -> Result<f64, pairkernel::Error> {
+pub fn time(
+    mut f: impl FnMut() -> Result<(), pairkernel::Error>,
+) -> Result<f64, pairkernel::Error> {
     let started = Instant::now();
     f()?;
     Ok(started.elapsed().as_secs_f64())
