@@ -32,17 +32,29 @@
 //! ## How it works
 //! - [`Nodes`] stores the coordinates as padded x, y, z columns (structure of arrays).
 //! - The tile kernel (`tile.rs`) computes four entries at a time on `wide::f64x4`: differences,
-//!   r², square root, then [`phi`]'s arithmetic, stored straight to the output. Column tiles
-//!   keep the column coordinates in cache while a band of rows sweeps them, four rows at a time.
-//! - The schedule (`schedule.rs`) hands disjoint bands of rows to rayon.
-//! - A [`Plan`] carries the tile shape and thread count; the free functions use
-//!   [`Plan::default`].
+//!   r², square root, then [`phi`]'s arithmetic. Column tiles keep the column coordinates in
+//!   cache while a band of rows sweeps them, four rows at a time.
+//! - Two schedules ([`Schedule`]) spread the work over rayon's threads. The row schedule
+//!   (`schedule.rs`) hands out disjoint bands of whole rows; it computes every entry, and is the
+//!   one for cross matrices. The symmetric schedule (`symmetric.rs`), for the square kernel
+//!   matrix, computes each pair of 8×8 blocks above the diagonal once and stores it twice, the
+//!   second time transposed in registers: half the square roots, which bound the kernel. Its
+//!   bands write L-shaped, disjoint parts of the output through `window.rs`, the crate's one
+//!   shared-pointer abstraction.
+//! - Stores ([`Stores`], `store.rs`): plain, or streaming (non-temporal, `std::arch`) where
+//!   that measured faster, i.e. into reused outputs of 2 MiB and more with line-aligned rows.
+//! - Memory (`memory.rs`): a new matrix of 2 MiB or more is a 2 MiB-aligned anonymous mapping
+//!   advised for transparent huge pages, first touched by the threads that compute it: page
+//!   faults, not arithmetic, bound the filling of fresh memory. [`KernelMatrix`] owns it.
+//! - A [`Plan`] carries the tile shape, thread count, schedule and stores; the free functions
+//!   use [`Plan::default`]. [`Plan::fill_floor`] writes the same memory with the same stores and
+//!   no arithmetic: the floor the binary's `bench` subcommand measures every result against.
 //! - [`reference`](mod@reference) holds the plain scalar loops every fast path is tested against.
 //!
 //! ## Guarantees
-//! - **Deterministic**: the result is bitwise identical for every tile shape and thread count;
-//!   `D[i][j] == D[j][i]` and `D[i][i] == 0.0` exactly; the kernel matrix equals the cross matrix
-//!   of a node set with itself.
+//! - **Deterministic**: the result is bitwise identical for every tile shape, thread count,
+//!   schedule and store path; `D[i][j] == D[j][i]` and `D[i][i] == 0.0` exactly; the kernel
+//!   matrix equals the cross matrix of a node set with itself.
 //! - **Accurate**: every entry is within 8 ulp of the exact φ(|vᵢ − vⱼ|) of the given f64
 //!   coordinates and of [`reference`](mod@reference); the tests measure at most 6.8 ulp from
 //!   exact and 4 from the reference (the README has the table and the reasons).
