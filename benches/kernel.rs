@@ -1,9 +1,15 @@
 //! Criterion benches of the kernel matrix, throughput in entries (N²) per second.
 //!
 //! `kernel_matrix`: for each N, the default plan (all threads) and `threads(1)` writing into a
-//! reused buffer, the default plan allocating its result, and two baselines in the same group:
-//! the scalar `reference` (one thread, allocates, as its API does) and a naive row-parallel
-//! scalar loop over rayon into a reused buffer. `tile_sweep`: tile shapes at N = 3000.
+//! reused `KernelMatrix` (64-byte aligned rows when N is a multiple of 8), the default plan
+//! writing a reused `Vec` (16-byte aligned: no streaming stores) and allocating its result, the
+//! row schedule (every entry computed, the crate's schedule before the symmetric one), the store
+//! floor (`Plan::fill_floor`, streaming stores, no arithmetic), and two baselines: the scalar
+//! `reference` (one thread, allocates, as its API does) and a naive row-parallel scalar loop
+//! over rayon into a reused buffer. `tile_sweep`: tile shapes at N = 3000.
+//!
+//! The binary's `pairkernel bench` measures the same against the floor in one interleaved run,
+//! which is the fairer comparison on a noisy machine; these give criterion's statistics.
 //!
 //! Group names carry the SIMD features of the build, so two reports can be compared knowingly.
 //! Run: `cargo bench --bench kernel` (all), `cargo bench --bench kernel -- tile_sweep` (one group).
@@ -12,7 +18,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use pairkernel::{Nodes, Plan, reference};
+use pairkernel::{KernelMatrix, Nodes, Plan, Schedule, Stores, reference};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
@@ -48,6 +54,7 @@ fn kernel_matrix(c: &mut Criterion) {
         let nodes = random_nodes(n);
         let points = nodes.to_points();
         let mut out = vec![0.0; n * n];
+        let mut matrix = KernelMatrix::zeros(n, n).unwrap();
         group.throughput(Throughput::Elements((n * n) as u64));
         // Large N: few samples, each already long enough to be stable.
         group.sample_size(if n >= 3000 { 10 } else { 30 });
@@ -55,13 +62,25 @@ fn kernel_matrix(c: &mut Criterion) {
 
         let all = Plan::default();
         let single = Plan::new().threads(1);
+        let rows = Plan::new().schedule(Schedule::Rows);
+        let floor = Plan::new().stores(Stores::Streaming);
+        let into = |plan: &Plan, out: &mut [f64]| plan.kernel_matrix_into(&nodes, out).unwrap();
         group.bench_function(BenchmarkId::new("default_into", n), |b| {
-            b.iter(|| all.kernel_matrix_into(&nodes, black_box(&mut out)).unwrap())
+            b.iter(|| into(&all, black_box(matrix.as_mut_slice())))
         });
         group.bench_function(BenchmarkId::new("threads1_into", n), |b| {
+            b.iter(|| into(&single, black_box(matrix.as_mut_slice())))
+        });
+        group.bench_function(BenchmarkId::new("rows_schedule_into", n), |b| {
+            b.iter(|| into(&rows, black_box(matrix.as_mut_slice())))
+        });
+        group.bench_function(BenchmarkId::new("default_into_vec", n), |b| {
+            b.iter(|| into(&all, black_box(&mut out)))
+        });
+        group.bench_function(BenchmarkId::new("store_floor", n), |b| {
             b.iter(|| {
-                single
-                    .kernel_matrix_into(&nodes, black_box(&mut out))
+                floor
+                    .fill_floor(black_box(matrix.as_mut_slice()), n)
                     .unwrap()
             })
         });
@@ -82,16 +101,16 @@ fn tile_sweep(c: &mut Criterion) {
     const N: usize = 3000;
     let mut group = c.benchmark_group(format!("tile_sweep N={N} [{}]", build_label()));
     let nodes = random_nodes(N);
-    let mut out = vec![0.0; N * N];
+    let mut matrix = KernelMatrix::zeros(N, N).unwrap();
     group.throughput(Throughput::Elements((N * N) as u64));
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(2));
-    for rows in [1, 4, 16, 64, 256] {
-        for cols in [64, 256, 1024, 4096] {
+    for rows in [8, 32, 64, 256] {
+        for cols in [64, 512, 4096] {
             let plan = Plan::new().tile(rows, cols);
             group.bench_function(BenchmarkId::from_parameter(format!("{rows}x{cols}")), |b| {
                 b.iter(|| {
-                    plan.kernel_matrix_into(&nodes, black_box(&mut out))
+                    plan.kernel_matrix_into(&nodes, black_box(matrix.as_mut_slice()))
                         .unwrap()
                 })
             });
