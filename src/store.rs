@@ -1,17 +1,18 @@
 //! Stores: how the kernel's lane groups reach the output, plain or streaming.
 //!
 //! Plain stores first read every cache line they write (read-for-ownership). For an output that
-//! does not fit in the caches that is a wasted read from DRAM per line, and for the symmetric
-//! schedule's mirrored blocks, whose 64-byte row segments are scattered down a column, it is a
-//! read the prefetchers cannot foresee. Streaming (non-temporal) stores write whole lines
-//! without reading them. Measured on this crate's reference machine (2-core Zen 4, `pairkernel
-//! bench`, plain and streaming interleaved in one run): the symmetric schedule with streaming
-//! stores is faster from N = 600 (a 2.9 MB output) up, by 10–40%; at N = 300 (0.7 MB, in L2)
-//! plain stores are faster by 5%. Into fresh pages the two measured the same (within 5%), and
-//! the limits measured for this machine put streaming slightly behind there. So
-//! [`Stores::Auto`] streams only into a reused output of at least [`STREAMING_MIN_BYTES`] whose
-//! rows start 64-byte aligned (so that every 8-entry segment is one whole cache line); see
-//! [`choose`].
+//! does not fit in the last-level cache that is a wasted read from DRAM per line, and for the
+//! symmetric schedule's mirrored blocks, whose 64-byte row segments are scattered down a
+//! column, a read the prefetchers cannot foresee. Streaming (non-temporal) stores write whole
+//! lines without reading them, and leave nothing in cache. Measured on this crate's reference
+//! machine (2-core Zen 4, 32 MiB L3, symmetric schedule, output reused call after call,
+//! `pairkernel bench --stores plain,streaming`, two threads): plain stores are faster up to
+//! N = 1000 (8 MB: 5.09 against 4.90 G entries/s; N = 600: 4.51 against 4.16), streaming ones
+//! from N = 1200 (11.5 MB: 4.08 against 3.58) on, by up to 40% at N = 3000. On one thread the
+//! two stay within 8% of each other at every N. Into fresh pages they measured the same within
+//! 5%. So [`Stores::Auto`] streams into a reused output larger than a quarter of the last-level
+//! cache (which the output shares with everything else) whose rows start 64-byte aligned (so
+//! that every 8-entry segment is one whole cache line); see [`choose`].
 //!
 //! Streaming needs `std::arch` (`_mm256_stream_pd`): it is compiled where the build enables AVX
 //! on x86_64, the same condition under which `wide::f64x4` is one AVX register. Elsewhere the
@@ -28,10 +29,9 @@ use wide::f64x4;
 /// on any x86_64 machine of the last decade). In other builds `Streaming` stores plainly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Stores {
-    /// Streaming stores for a reused output of 2 MiB or more whose rows start 64-byte aligned
-    /// (a [`KernelMatrix`](crate::KernelMatrix) with a multiple of 8 columns); plain stores
-    /// otherwise, and always for new memory. Choose [`Stores::Plain`] to keep an output that
-    /// fits in the last-level cache there for what reads it next.
+    /// Streaming stores for a reused output larger than a quarter of the last-level cache whose
+    /// rows start 64-byte aligned (a [`KernelMatrix`](crate::KernelMatrix) with a multiple of 8 columns);
+    /// plain stores otherwise, and always for new memory.
     #[default]
     Auto,
     /// Ordinary stores, which keep the output in cache.
@@ -40,10 +40,39 @@ pub enum Stores {
     Streaming,
 }
 
-/// Outputs of at least this many bytes stream under [`Stores::Auto`]: the two cores' L2 caches
-/// together, between the sizes measured faster with plain stores (0.7 MB) and with streaming
-/// ones (2.9 MB); see the module docs.
-pub(crate) const STREAMING_MIN_BYTES: usize = 2 << 20;
+/// The last-level cache assumed where the system does not tell its size: 32 MiB, the L3 of a
+/// Zen 4 core complex.
+const DEFAULT_LAST_LEVEL_CACHE_BYTES: usize = 32 << 20;
+
+/// Outputs larger than this many bytes stream under [`Stores::Auto`]: a quarter of the
+/// last-level cache, whose size is read once from Linux's sysfs (the largest cache `cpu0`
+/// reports), else [`DEFAULT_LAST_LEVEL_CACHE_BYTES`]. A quarter: measured, see the module docs.
+pub(crate) fn streaming_min_bytes() -> usize {
+    static THRESHOLD: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THRESHOLD
+        .get_or_init(|| last_level_cache_bytes().unwrap_or(DEFAULT_LAST_LEVEL_CACHE_BYTES) / 4)
+}
+
+/// The largest cache of CPU 0 as Linux reports it (`/sys/devices/system/cpu/cpu0/cache/index*/
+/// size`, e.g. `32768K`), or `None` elsewhere.
+fn last_level_cache_bytes() -> Option<usize> {
+    let caches = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+    caches
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("size")).ok())
+        .filter_map(|size| parse_cache_size(size.trim()))
+        .max()
+}
+
+/// `"32768K"`, `"1M"` or `"512"` (bytes) as bytes.
+fn parse_cache_size(text: &str) -> Option<usize> {
+    let (digits, unit) = match text.as_bytes().last()? {
+        b'K' => (&text[..text.len() - 1], 1 << 10),
+        b'M' => (&text[..text.len() - 1], 1 << 20),
+        b'G' => (&text[..text.len() - 1], 1 << 30),
+        _ => (text, 1),
+    };
+    digits.parse::<usize>().ok()?.checked_mul(unit)
+}
 
 /// Whether this build has a streaming store path at all.
 pub(crate) const STREAMING_AVAILABLE: bool =
@@ -67,7 +96,7 @@ pub(crate) fn choose(
             STREAMING_AVAILABLE
                 && !fresh
                 && rows_line_aligned
-                && len.saturating_mul(size_of::<f64>()) >= STREAMING_MIN_BYTES
+                && len.saturating_mul(size_of::<f64>()) > streaming_min_bytes()
         }
     }
 }
@@ -159,8 +188,21 @@ mod tests {
     }
 
     #[test]
+    fn cache_sizes_parse_as_sysfs_writes_them() {
+        assert_eq!(parse_cache_size("32768K"), Some(32 << 20));
+        assert_eq!(parse_cache_size("1M"), Some(1 << 20));
+        assert_eq!(parse_cache_size("512"), Some(512));
+        assert_eq!(parse_cache_size("K"), None);
+        assert_eq!(parse_cache_size("lots"), None);
+        assert!(
+            streaming_min_bytes() >= 1 << 18,
+            "some cache size, from sysfs or the default"
+        );
+    }
+
+    #[test]
     fn auto_streams_only_large_reused_line_aligned_outputs() {
-        let big = STREAMING_MIN_BYTES / 8;
+        let big = streaming_min_bytes() / 8 + 8;
         let aligned = 4096 as *const f64;
         let odd = 4104 as *const f64;
         assert_eq!(

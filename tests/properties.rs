@@ -210,9 +210,10 @@ fn a_plan_used_from_several_threads_at_once_gives_the_same_bits() {
 #[test]
 fn large_reused_matrices_take_every_store_path_with_the_same_bits() {
     // 520 × 520 entries are 2.1 MB: a `KernelMatrix` that large is a 2 MiB aligned mapping,
-    // its rows 64-byte aligned (520 is a multiple of 8), so `Stores::Auto` streams, with whole
-    // cache lines. 1031 × 1031 has rows at every alignment: `Auto` stores plainly, and forced
-    // streaming meets aligned and unaligned lane groups alike.
+    // its rows 64-byte aligned (520 is a multiple of 8), so streaming stores write whole cache
+    // lines (the path `Stores::Auto` takes for such outputs larger than the last-level cache).
+    // 1031 × 1031 has rows at every alignment: streaming meets aligned and unaligned lane
+    // groups alike.
     for n in [520, 1031] {
         let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(n as u64));
         let expected = serial_bits(&nodes);
