@@ -209,8 +209,8 @@ pub fn measure(
         },
     };
     let plans: Vec<Plan> = variants.iter().map(Variant::plan).collect();
+    // One floor per (threads, mode), however many variants share it.
     let mut floors: Vec<(usize, Mode)> = variants.iter().map(|v| (v.threads, v.mode)).collect();
-    floors.dedup();
     floors.sort_by_key(|&(threads, mode)| (threads, mode as u8));
     floors.dedup();
     let floor_plans = |threads: usize| {
