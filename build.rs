@@ -1,13 +1,140 @@
-//! Build script: says once, at build time, when this build's SIMD path will be slow.
+//! Build script: bakes the default tile into `Plan::default()`, and says once when this build's
+//! SIMD path will be slow.
+//!
+//! The tile comes from `PAIRKERNEL_TILE_ROWS` / `PAIRKERNEL_TILE_COLS`, else a tuning file
+//! (`PAIRKERNEL_TUNING`, else the default location), else the built-in tile; see
+//! `src/tuning_config.rs`, which this script shares with the library's tests and the binary's
+//! `tune`. A bad value fails the build with a message naming the variable or file, the value and
+//! the allowed range. The result goes to `$OUT_DIR/tuned_tiles.rs`, `include!`d by
+//! `src/defaults.rs`.
 //!
 //! `wide` chooses its code path from the target features the compiler is given, not at run time:
 //! without AVX2 and FMA, `f64x4` runs as two SSE2 halves with an unfused `mul_add`. That is
 //! correct but about half the speed, and easy to miss, so the build says so with the fix.
 
+#[path = "src/tuning_config.rs"]
+mod tuning_config;
+
 use std::env;
+use std::path::{Path, PathBuf};
+
+use tuning_config::{
+    BUILT_IN, ENV_TILE_COLS, ENV_TILE_ROWS, ENV_TUNING, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile,
+};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/tuning_config.rs");
+    warn_without_avx2_fma();
+    match tuned_tile() {
+        Ok((tile, source)) => write_tuned_tiles(tile, &source),
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+    }
+    // For the tuning file `tune` writes: which compiler built this.
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .unwrap_or_default();
+    println!(
+        "cargo:rustc-env=PAIRKERNEL_RUSTC_VERSION={}",
+        version.trim()
+    );
+}
+
+/// An environment variable, with `rerun-if-env-changed` for it.
+fn env_var(name: &str) -> Option<String> {
+    println!("cargo:rerun-if-env-changed={name}");
+    env::var(name).ok()
+}
+
+/// The tile and a description of its source, or the message to fail the build with.
+fn tuned_tile() -> Result<(Tile, String), String> {
+    let rows = env_var(ENV_TILE_ROWS)
+        .map(|v| tuning_config::parse_tile_value(ENV_TILE_ROWS, &v, &TILE_ROWS_RANGE))
+        .transpose()?;
+    let cols = env_var(ENV_TILE_COLS)
+        .map(|v| tuning_config::parse_tile_value(ENV_TILE_COLS, &v, &TILE_COLS_RANGE))
+        .transpose()?;
+    let (file_tile, file_source) = match tuning_file()? {
+        Some((path, tile)) => (tile, format!("tuning file {}", path.display())),
+        None => (BUILT_IN, "built-in".to_string()),
+    };
+    let tile = Tile {
+        rows: rows.unwrap_or(file_tile.rows),
+        cols: cols.unwrap_or(file_tile.cols),
+    };
+    let source = match (rows.is_some(), cols.is_some()) {
+        (true, true) => format!("env {ENV_TILE_ROWS}, {ENV_TILE_COLS}"),
+        (true, false) => format!("env {ENV_TILE_ROWS}; cols: {file_source}"),
+        (false, true) => format!("env {ENV_TILE_COLS}; rows: {file_source}"),
+        (false, false) => file_source,
+    };
+    Ok((tile, source))
+}
+
+/// The tuning file in effect and its tile: the one `PAIRKERNEL_TUNING` names (which must
+/// exist), else the one at the default location if it exists.
+fn tuning_file() -> Result<Option<(PathBuf, Tile)>, String> {
+    let (path, named) = match env_var(ENV_TUNING).filter(|p| !p.is_empty()) {
+        Some(path) => (PathBuf::from(path), true),
+        None => {
+            let default = tuning_config::default_tuning_path(
+                env_var("XDG_CONFIG_HOME")
+                    .as_deref()
+                    .map(std::ffi::OsStr::new),
+                env_var("HOME").as_deref().map(std::ffi::OsStr::new),
+            );
+            match default {
+                Some(path) => (path, false),
+                None => return Ok(None),
+            }
+        }
+    };
+    if !path.is_file() {
+        if named {
+            return Err(format!(
+                "{ENV_TUNING} = {:?}: no such file (write one with `pairkernel tune`, or unset \
+                 {ENV_TUNING} for the built-in tile)",
+                path.display().to_string()
+            ));
+        }
+        // Rerun when the file appears: watch the deepest directory that exists on its way, whose
+        // modification time changes when an entry is created in it. (A missing path given to
+        // rerun-if-changed would rerun this script on every build.)
+        if let Some(existing) = path.ancestors().skip(1).find(|dir| dir.is_dir()) {
+            println!("cargo:rerun-if-changed={}", existing.display());
+        }
+        return Ok(None);
+    }
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("tuning file {}: cannot read it: {e}", path.display()))?;
+    let tile = tuning_config::parse_tuning_file(&path, &text)?;
+    Ok(Some((path, tile)))
+}
+
+fn write_tuned_tiles(tile: Tile, source: &str) {
+    let out_dir = env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    let code = format!(
+        "/// Rows per band (tile height) of the default plan.\n\
+         pub const TILE_ROWS: usize = {};\n\
+         /// Columns per tile (tile width) of the default plan.\n\
+         pub const TILE_COLS: usize = {};\n\
+         /// Where [`TILE_ROWS`] and [`TILE_COLS`] came from.\n\
+         pub const TILE_SOURCE: &str = {:?};\n",
+        tile.rows, tile.cols, source
+    );
+    let path = Path::new(&out_dir).join("tuned_tiles.rs");
+    std::fs::write(&path, code).expect("OUT_DIR is writable");
+}
+
+fn warn_without_avx2_fma() {
     // Cargo sets these from the target and RUSTFLAGS; a change of flags reruns this script.
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let features = env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();

@@ -10,10 +10,32 @@
 //!   output stores per row); bands of 4 … 32 rows measured within 2%; 64- and 256-row bands
 //!   lost up to 5% at N = 3000 (too few bands to balance two cores).
 //!
-//! So [`TILE_ROWS`] = 32: whole blocks for the symmetric schedule, bands short enough to
-//! balance, and [`TILE_COLS`] = 4096.
+//! So the built-in tile is 32 × 4096: whole blocks for the symmetric schedule, bands short
+//! enough to balance, and column nodes (96 KiB) that live in L2.
+//!
+//! A build can override it (`PAIRKERNEL_TILE_ROWS` / `PAIRKERNEL_TILE_COLS`, or a tuning file
+//! written by `pairkernel tune`): `build.rs` resolves the tile and generates [`TILE_ROWS`],
+//! [`TILE_COLS`] and [`TILE_SOURCE`] into `OUT_DIR`; the built-in values themselves live in
+//! `src/tuning_config.rs`, which `build.rs` shares.
 
-/// Rows per band (tile height) of the default plan.
-pub const TILE_ROWS: usize = 32;
-/// Columns per tile (tile width) of the default plan.
-pub const TILE_COLS: usize = 4096;
+include!(concat!(env!("OUT_DIR"), "/tuned_tiles.rs"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tuning_config::{BUILT_IN, TILE_COLS_RANGE, TILE_ROWS_RANGE};
+
+    #[test]
+    fn the_baked_in_tile_is_valid_and_says_where_it_came_from() {
+        assert!(TILE_ROWS_RANGE.contains(&TILE_ROWS) && TILE_COLS_RANGE.contains(&TILE_COLS));
+        assert!(
+            TILE_SOURCE == "built-in"
+                || TILE_SOURCE.starts_with("env ")
+                || TILE_SOURCE.starts_with("tuning file "),
+            "{TILE_SOURCE}"
+        );
+        if TILE_SOURCE == "built-in" {
+            assert_eq!((TILE_ROWS, TILE_COLS), (BUILT_IN.rows, BUILT_IN.cols));
+        }
+    }
+}

@@ -86,6 +86,8 @@ mod schedule;
 mod store;
 mod symmetric;
 mod tile;
+#[cfg(test)]
+mod tuning_config;
 mod window;
 
 pub use error::{Axis, Error};

@@ -35,13 +35,20 @@ pub struct Plan {
     threads: usize,
     schedule: Schedule,
     stores: Stores,
+    /// Where the tile came from: the build's default, or `Plan::tile`.
+    tile_source: &'static str,
     /// The dedicated pool for `threads >= 2`, started on first use; shared by clones.
     pool: Arc<OnceLock<Result<rayon::ThreadPool, String>>>,
 }
 
 impl Default for Plan {
-    /// The built-in tile shape (32 rows × 4096 columns, measured on a 2-core Zen 4; see
-    /// [`Plan::tile_shape`]) on all the threads of the current rayon pool.
+    /// The build's default tile shape on all the threads of the current rayon pool, with the
+    /// automatic schedule and stores.
+    ///
+    /// The default tile is the built-in 32 rows × 4096 columns (measured on a 2-core Zen 4),
+    /// unless the build set another: `PAIRKERNEL_TILE_ROWS` / `PAIRKERNEL_TILE_COLS`, or a
+    /// tuning file written by `pairkernel tune` (see the README, "Tuning for your machine").
+    /// [`Plan::tile_source`] tells which.
     fn default() -> Plan {
         Plan {
             tile_rows: defaults::TILE_ROWS,
@@ -49,6 +56,7 @@ impl Default for Plan {
             threads: 0,
             schedule: Schedule::Auto,
             stores: Stores::Auto,
+            tile_source: defaults::TILE_SOURCE,
             pool: Arc::default(),
         }
     }
@@ -69,6 +77,7 @@ impl Plan {
         Plan {
             tile_rows: rows,
             tile_cols: cols,
+            tile_source: "Plan::tile",
             ..self
         }
     }
@@ -106,6 +115,19 @@ impl Plan {
     /// The stores as set.
     pub fn stores_setting(&self) -> Stores {
         self.stores
+    }
+
+    /// Where the tile shape came from: `"built-in"`, `"env PAIRKERNEL_TILE_ROWS, …"` or
+    /// `"tuning file <path>"` for the build's default (see [`Plan::default`]), `"Plan::tile"`
+    /// once [`Plan::tile`] set it.
+    ///
+    /// ```
+    /// use pairkernel::Plan;
+    /// assert_eq!(Plan::new().tile(8, 64).tile_source(), "Plan::tile");
+    /// println!("default tile {:?} from {}", Plan::default().tile_shape(), Plan::default().tile_source());
+    /// ```
+    pub fn tile_source(&self) -> &'static str {
+        self.tile_source
     }
 
     /// The tile shape `(rows, cols)` as set.

@@ -1,0 +1,206 @@
+//! Tuned tile defaults: where a build takes them from, and how they are checked.
+//!
+//! One file, reached three ways with `#[path]`: by `build.rs`, which bakes the tile into the
+//! library's `Plan::default()`; by the binary's `tune`, which writes tuning files and reads them
+//! back to check them; and by the library's unit tests. It depends on `std` and `toml` only.
+//!
+//! Sources, first match wins:
+//! 1. [`ENV_TILE_ROWS`] / [`ENV_TILE_COLS`]: either or both (the other from the next source);
+//! 2. the tuning file named by [`ENV_TUNING`];
+//! 3. the tuning file at the default location, [`default_tuning_path`], if it exists;
+//! 4. [`BUILT_IN`].
+//!
+//! A tuning file is TOML with the tile under `[tile]` (`rows`, `cols`); `tune` adds what it
+//! measured and on which machine, which this module does not read.
+
+// Each user of this file uses a different part of it.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+/// Rows of the default tile.
+pub const ENV_TILE_ROWS: &str = "PAIRKERNEL_TILE_ROWS";
+/// Columns of the default tile.
+pub const ENV_TILE_COLS: &str = "PAIRKERNEL_TILE_COLS";
+/// Path of a tuning file.
+pub const ENV_TUNING: &str = "PAIRKERNEL_TUNING";
+
+/// Allowed tile rows: a band of rows is the unit of parallel work, so more than a few thousand
+/// would leave threads idle on any matrix worth tuning for.
+pub const TILE_ROWS_RANGE: RangeInclusive<usize> = 1..=4096;
+/// Allowed tile columns: at least one lane group (4), at most 2^20 (24 MiB of column nodes).
+pub const TILE_COLS_RANGE: RangeInclusive<usize> = 4..=1 << 20;
+
+/// The built-in tile, used when nothing else is set: see `src/defaults.rs` for the measurements
+/// behind it. 32 rows are four of the symmetric kernel's 8-row blocks, and bands short enough to
+/// balance two or more cores; 4096 columns are 96 KiB of column nodes, which live in L2 (1 MiB
+/// on the reference machine, 512 KiB or more on any recent x86 core) while a band sweeps them.
+pub const BUILT_IN: Tile = Tile {
+    rows: 32,
+    cols: 4096,
+};
+
+/// A tile shape: rows × columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tile {
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// `value` of the variable or key `name` as a whole number in `range`, or a message that says
+/// what to fix.
+pub fn parse_tile_value(
+    name: &str,
+    value: &str,
+    range: &RangeInclusive<usize>,
+) -> Result<usize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| {
+            format!(
+                "{name} = {value:?} is not allowed: it must be a whole number in {}..={}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
+/// The tile of a tuning file's text; `path` names the file in messages.
+pub fn parse_tuning_file(path: &Path, text: &str) -> Result<Tile, String> {
+    let where_ = path.display();
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("tuning file {where_} is not valid TOML: {e}"))?;
+    let tile = table
+        .get("tile")
+        .and_then(toml::Value::as_table)
+        .ok_or_else(|| format!("tuning file {where_} has no [tile] table (with rows and cols)"))?;
+    let value = |key: &str, range: &RangeInclusive<usize>| -> Result<usize, String> {
+        let name = format!("tile.{key} in tuning file {where_}");
+        match tile.get(key) {
+            Some(toml::Value::Integer(v)) => parse_tile_value(&name, &v.to_string(), range),
+            Some(other) => Err(format!(
+                "{name} = {other} is not allowed: it must be a whole number in {}..={}",
+                range.start(),
+                range.end()
+            )),
+            None => Err(format!("{name} is missing")),
+        }
+    };
+    Ok(Tile {
+        rows: value("rows", &TILE_ROWS_RANGE)?,
+        cols: value("cols", &TILE_COLS_RANGE)?,
+    })
+}
+
+/// The default location of the tuning file: `$XDG_CONFIG_HOME/pairkernel/tuning.toml`, else
+/// `$HOME/.config/pairkernel/tuning.toml`; `None` if neither variable is set.
+pub fn default_tuning_path(
+    xdg_config_home: Option<&OsStr>,
+    home: Option<&OsStr>,
+) -> Option<PathBuf> {
+    let config = match (xdg_config_home, home) {
+        (Some(xdg), _) if !xdg.is_empty() => PathBuf::from(xdg),
+        (_, Some(home)) if !home.is_empty() => Path::new(home).join(".config"),
+        _ => return None,
+    };
+    Some(config.join("pairkernel").join("tuning.toml"))
+}
+
+/// The tuning file text for `tile`, with `details` (TOML tables of what was measured) after it:
+/// the one place that writes the `[tile]` table this module reads.
+pub fn tuning_file_text(tile: Tile, header: &str, details: &str) -> String {
+    let mut text = String::new();
+    for line in header.lines() {
+        text += &format!("# {line}\n");
+    }
+    text += &format!("\n[tile]\nrows = {}\ncols = {}\n", tile.rows, tile.cols);
+    if !details.is_empty() {
+        text += "\n";
+        text += details;
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_in_range_parse_and_others_say_what_to_fix() {
+        assert_eq!(
+            parse_tile_value(ENV_TILE_ROWS, " 64 ", &TILE_ROWS_RANGE),
+            Ok(64)
+        );
+        assert_eq!(
+            parse_tile_value(ENV_TILE_COLS, "4", &TILE_COLS_RANGE),
+            Ok(4)
+        );
+        for bad in ["0", "4097", "-1", "sixty", "", "1e3"] {
+            let message = parse_tile_value(ENV_TILE_ROWS, bad, &TILE_ROWS_RANGE).unwrap_err();
+            assert!(message.contains(ENV_TILE_ROWS), "{message}");
+            assert!(message.contains(&format!("{bad:?}")), "{message}");
+            assert!(message.contains("1..=4096"), "{message}");
+        }
+        let message = parse_tile_value(ENV_TILE_COLS, "3", &TILE_COLS_RANGE).unwrap_err();
+        assert!(message.contains("4..=1048576"), "{message}");
+    }
+
+    #[test]
+    fn tuning_files_give_their_tile_or_a_message_naming_file_key_and_value() {
+        let path = Path::new("/tmp/t.toml");
+        let written = tuning_file_text(
+            Tile {
+                rows: 64,
+                cols: 512,
+            },
+            "by a test",
+            "[x]\ny = 1\n",
+        );
+        assert_eq!(
+            parse_tuning_file(path, &written),
+            Ok(Tile {
+                rows: 64,
+                cols: 512
+            })
+        );
+        assert!(written.starts_with("# by a test\n"));
+
+        let cases = [
+            ("[tile]\nrows = 0\ncols = 64\n", "tile.rows"),
+            ("[tile]\nrows = 8\ncols = 2\n", "tile.cols"),
+            ("[tile]\nrows = 8\ncols = \"wide\"\n", "\"wide\""),
+            (
+                "[tile]\nrows = 8\n",
+                "tile.cols in tuning file /tmp/t.toml is missing",
+            ),
+            ("rows = 8\n", "no [tile] table"),
+            ("[tile\n", "not valid TOML"),
+        ];
+        for (text, expected) in cases {
+            let message = parse_tuning_file(path, text).unwrap_err();
+            assert!(message.contains(expected), "{text:?}: {message}");
+            assert!(message.contains("/tmp/t.toml"), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_default_location_follows_xdg_then_home() {
+        let xdg = OsStr::new("/x");
+        let home = OsStr::new("/h");
+        assert_eq!(
+            default_tuning_path(Some(xdg), Some(home)),
+            Some(PathBuf::from("/x/pairkernel/tuning.toml"))
+        );
+        assert_eq!(
+            default_tuning_path(Some(OsStr::new("")), Some(home)),
+            Some(PathBuf::from("/h/.config/pairkernel/tuning.toml"))
+        );
+        assert_eq!(default_tuning_path(None, None), None);
+    }
+}
