@@ -76,6 +76,7 @@
 
 mod defaults;
 mod error;
+pub mod machine;
 mod matrix;
 mod memory;
 mod nodes;

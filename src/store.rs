@@ -45,33 +45,16 @@ pub enum Stores {
 const DEFAULT_LAST_LEVEL_CACHE_BYTES: usize = 32 << 20;
 
 /// Outputs larger than this many bytes stream under [`Stores::Auto`]: a quarter of the
-/// last-level cache, whose size is read once from Linux's sysfs (the largest cache `cpu0`
-/// reports), else [`DEFAULT_LAST_LEVEL_CACHE_BYTES`]. A quarter: measured, see the module docs.
+/// last-level cache ([`crate::machine::cache_sizes`], read once), else of
+/// [`DEFAULT_LAST_LEVEL_CACHE_BYTES`]. A quarter: measured, see the module docs.
 pub(crate) fn streaming_min_bytes() -> usize {
     static THRESHOLD: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THRESHOLD
-        .get_or_init(|| last_level_cache_bytes().unwrap_or(DEFAULT_LAST_LEVEL_CACHE_BYTES) / 4)
-}
-
-/// The largest cache of CPU 0 as Linux reports it (`/sys/devices/system/cpu/cpu0/cache/index*/
-/// size`, e.g. `32768K`), or `None` elsewhere.
-fn last_level_cache_bytes() -> Option<usize> {
-    let caches = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
-    caches
-        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("size")).ok())
-        .filter_map(|size| parse_cache_size(size.trim()))
-        .max()
-}
-
-/// `"32768K"`, `"1M"` or `"512"` (bytes) as bytes.
-fn parse_cache_size(text: &str) -> Option<usize> {
-    let (digits, unit) = match text.as_bytes().last()? {
-        b'K' => (&text[..text.len() - 1], 1 << 10),
-        b'M' => (&text[..text.len() - 1], 1 << 20),
-        b'G' => (&text[..text.len() - 1], 1 << 30),
-        _ => (text, 1),
-    };
-    digits.parse::<usize>().ok()?.checked_mul(unit)
+    *THRESHOLD.get_or_init(|| {
+        crate::machine::cache_sizes()
+            .last_level()
+            .unwrap_or(DEFAULT_LAST_LEVEL_CACHE_BYTES)
+            / 4
+    })
 }
 
 /// Whether this build has a streaming store path at all.
@@ -188,15 +171,10 @@ mod tests {
     }
 
     #[test]
-    fn cache_sizes_parse_as_sysfs_writes_them() {
-        assert_eq!(parse_cache_size("32768K"), Some(32 << 20));
-        assert_eq!(parse_cache_size("1M"), Some(1 << 20));
-        assert_eq!(parse_cache_size("512"), Some(512));
-        assert_eq!(parse_cache_size("K"), None);
-        assert_eq!(parse_cache_size("lots"), None);
+    fn the_streaming_threshold_is_a_cache_size() {
         assert!(
             streaming_min_bytes() >= 1 << 18,
-            "some cache size, from sysfs or the default"
+            "from sysfs or the default"
         );
     }
 

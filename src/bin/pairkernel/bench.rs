@@ -11,6 +11,7 @@
 //! of two back-to-back calls, so that it starts as its own previous call left it.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use pairkernel::{KernelMatrix, Nodes, Plan, Schedule, Stores};
@@ -190,14 +191,16 @@ impl Buffers {
 
 /// Times every variant at one N, and the floors of every (threads, mode) they use: a warm-up
 /// round, then `reps` rounds that each run everything once. `progress` is called after each
-/// round with the number of rounds done.
+/// variant's run, `(reps + 1) * variants.len()` times in all. When `stop` is set, the rounds end
+/// early and the variants measured at least once are reported, from the rounds they ran.
 pub fn measure(
     n: usize,
     seed: u64,
     variants: &[Variant],
     reps: u32,
     pools: &Pools,
-    mut progress: impl FnMut(u32),
+    stop: &AtomicBool,
+    mut progress: impl FnMut(),
 ) -> Result<Vec<Measurement>, Failure> {
     let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(seed));
     let mut buffers = Buffers {
@@ -223,14 +226,19 @@ pub fn measure(
 
     let mut kernel_s = vec![Vec::new(); variants.len()];
     let mut floor_s = vec![[Vec::new(), Vec::new()]; floors.len()];
-    for round in 0..=reps {
+    let mut warming_up = true;
+    'rounds: for round in 0..=reps {
         for ((variant, plan), times) in variants.iter().zip(&plans).zip(&mut kernel_s) {
+            if stop.load(Ordering::Relaxed) {
+                break 'rounds;
+            }
             let out = buffers.get(variant.mode);
             let seconds = pools.run(variant.threads, || match variant.mode {
                 Mode::Alloc => time_new(|| plan.kernel_matrix(&nodes)),
                 _ => time_second(|| plan.kernel_matrix_into(&nodes, out)),
             })?;
             times.push(seconds);
+            progress();
         }
         for (&(threads, mode), times) in floors.iter().zip(&mut floor_s) {
             for (plan, times) in floor_plans(threads).iter().zip(times) {
@@ -246,20 +254,28 @@ pub fn measure(
             // The warm-up round (faults reused buffers in, wakes the pools) is not counted.
             kernel_s.iter_mut().for_each(Vec::clear);
             floor_s.iter_mut().flatten().for_each(Vec::clear);
-        } else {
-            progress(round);
+            warming_up = false;
         }
+    }
+    if warming_up {
+        return Ok(Vec::new()); // stopped during the warm-up: nothing timed
     }
 
     let simd = pairkernel::simd_features().join(" ");
     let rate = |seconds: f64| (n * n) as f64 / 1e9 / seconds;
     let mut measurements = Vec::new();
     for (variant, times) in variants.iter().zip(&mut kernel_s) {
+        if times.is_empty() {
+            continue; // stopped before a timed round reached it
+        }
         let at = floors
             .iter()
             .position(|&f| f == (variant.threads, variant.mode))
             .expect("every variant's floor is measured");
         let [plain, streaming] = &mut floor_s[at];
+        if plain.is_empty() || streaming.is_empty() {
+            continue;
+        }
         let (plain_s, streaming_s) = (median(plain), median(streaming));
         let (floor_s, floor_stores) = if streaming_s < plain_s {
             (streaming_s, "streaming")
@@ -277,7 +293,7 @@ pub fn measure(
             ratio_to_floor: floor_s / median_s,
             floor_stores,
             min_s: times[0],
-            reps,
+            reps: times.len() as u32,
             tile_rows: variant.tile.0,
             tile_cols: variant.tile.1,
             schedule: variant.schedule,
@@ -413,7 +429,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     }
     for &n in &args.n {
         let n = n as usize;
-        for line in measure(n, args.seed, &variants, args.reps, &pools, |_| {})? {
+        let never = AtomicBool::new(false);
+        for line in measure(n, args.seed, &variants, args.reps, &pools, &never, || {})? {
             if args.json {
                 let json = serde_json::to_string(&line).map_err(std::io::Error::other)?;
                 writeln!(report, "{json}")?;
