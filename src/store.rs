@@ -44,6 +44,14 @@ pub enum Stores {
 /// Zen 4 core complex.
 const DEFAULT_LAST_LEVEL_CACHE_BYTES: usize = 32 << 20;
 
+impl Stores {
+    /// Whether this build has streaming stores (an x86_64 build with AVX); without them
+    /// [`Stores::Streaming`] stores plainly.
+    pub fn streaming_available() -> bool {
+        STREAMING_AVAILABLE
+    }
+}
+
 /// Outputs larger than this many bytes stream under [`Stores::Auto`]: a quarter of the
 /// last-level cache ([`crate::machine::cache_sizes`], read once), else of
 /// [`DEFAULT_LAST_LEVEL_CACHE_BYTES`]. A quarter: measured, see the module docs.

@@ -170,3 +170,69 @@ fn bench_without_json_prints_a_table_and_refuses_bad_tiles() {
         );
     }
 }
+
+#[test]
+fn tune_quick_writes_a_tuning_file_with_the_winner_and_the_machine() {
+    let dir = std::env::temp_dir().join(format!("pairkernel-tune-{}", std::process::id()));
+    let path = dir.join("tuning.toml");
+    let out = pairkernel(&["tune", "--quick", "--out", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("<- default"),
+        "the default tile's row is marked:\n{text}"
+    );
+    assert!(text.contains("best tile: "), "{text}");
+    assert!(
+        text.contains("PAIRKERNEL_TUNING="),
+        "the rebuild command is printed:\n{text}"
+    );
+
+    let file: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+    let tile = file["tile"].as_table().unwrap();
+    let (rows, cols) = (
+        tile["rows"].as_integer().unwrap(),
+        tile["cols"].as_integer().unwrap(),
+    );
+    assert!(
+        text.contains(&format!("best tile: {rows}x{cols}")),
+        "{text}"
+    );
+    let machine = file["machine"].as_table().unwrap();
+    for key in ["cpu", "target_features", "rustc", "date", "cores"] {
+        assert!(machine.contains_key(key), "machine.{key} in {file}");
+    }
+    let results = file["results"].as_array().unwrap();
+    assert!(
+        results.len() >= 5,
+        "the quick grid has its tiles: {results:?}"
+    );
+    // Ranked best first, and the winner is the first result.
+    let rates: Vec<f64> = results
+        .iter()
+        .map(|r| r["geomean_gentries_per_s"].as_float().unwrap())
+        .collect();
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+    assert_eq!(results[0]["tile_rows"].as_integer(), Some(rows));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn info_names_the_default_tile_its_source_and_the_caches() {
+    let out = pairkernel(&["info"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "default tile: ",
+        "(from ",
+        "SIMD features: ",
+        "caches: ",
+        "default tuning file",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}

@@ -333,7 +333,7 @@ fn time_new(
 }
 
 /// The text of a value-enum argument as typed on the command line.
-fn arg_name(value: impl Serialize) -> String {
+pub fn arg_name(value: impl Serialize) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -1,7 +1,12 @@
-//! `pairkernel`: the article's experiment (the default command), and the `bench` subcommand.
+//! `pairkernel`: the article's experiment (the default command), and the `bench`, `tune` and
+//! `info` subcommands.
 
 mod bench;
 mod experiment;
+mod info;
+mod tune;
+#[path = "../../tuning_config.rs"]
+mod tuning_config;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -28,6 +33,12 @@ enum Command {
     /// Throughput against the store floor measured in the same run, per N, thread count and
     /// output mode; a table, or JSON lines with --json.
     Bench(bench::BenchArgs),
+    /// Finds the fastest tile for this machine and writes a tuning file that later builds use
+    /// as the default tile.
+    Tune(tune::TuneArgs),
+    /// This build's SIMD features and default tile (and where it came from), and the machine's
+    /// caches.
+    Info,
 }
 
 /// Why the experiment stopped.
@@ -39,6 +50,8 @@ pub enum Failure {
     Output(#[from] std::io::Error),
     #[error("could not start the threads: {0}")]
     Pool(String),
+    #[error("tuning: {0}")]
+    Tuning(String),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +59,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         None => experiment::run(&cli.experiment),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Tune(args)) => tune::run(args),
+        Some(Command::Info) => info::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

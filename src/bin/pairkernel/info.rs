@@ -1,0 +1,71 @@
+//! `pairkernel info`: what this build and this machine are, as the kernel sees them.
+
+use std::io::Write;
+
+use pairkernel::{Plan, Stores};
+
+use crate::Failure;
+use crate::tuning_config::{self, ENV_TILE_COLS, ENV_TILE_ROWS, ENV_TUNING};
+
+pub fn run() -> Result<(), Failure> {
+    let mut report = std::io::stdout().lock();
+    let plan = Plan::default();
+    let (rows, cols) = plan.tile_shape();
+    let caches = pairkernel::machine::cache_sizes();
+    let size = |bytes: Option<usize>| match bytes {
+        Some(b) if b >= 1 << 20 => format!("{} MiB", b >> 20),
+        Some(b) => format!("{} KiB", b >> 10),
+        None => "unknown".into(),
+    };
+    writeln!(report, "pairkernel {}", env!("CARGO_PKG_VERSION"))?;
+    writeln!(report, "built by: {}", env!("PAIRKERNEL_RUSTC_VERSION"))?;
+    writeln!(
+        report,
+        "SIMD features: {}",
+        pairkernel::simd_features().join(" ")
+    )?;
+    writeln!(
+        report,
+        "streaming stores: {}",
+        if Stores::streaming_available() {
+            "yes"
+        } else {
+            "no (needs an x86_64 build with AVX)"
+        }
+    )?;
+    writeln!(
+        report,
+        "default tile: {rows} x {cols} (from {})",
+        plan.tile_source()
+    )?;
+    let home = std::env::var_os("HOME");
+    let xdg = std::env::var_os("XDG_CONFIG_HOME");
+    match tuning_config::default_tuning_path(xdg.as_deref(), home.as_deref()) {
+        Some(path) => writeln!(
+            report,
+            "default tuning file: {} ({})",
+            path.display(),
+            if path.is_file() { "exists" } else { "none" }
+        )?,
+        None => writeln!(report, "default tuning file: none (HOME is not set)")?,
+    }
+    writeln!(
+        report,
+        "build-time overrides: {ENV_TILE_ROWS}, {ENV_TILE_COLS}, {ENV_TUNING} (see README, \
+         \"Tuning for your machine\")"
+    )?;
+    writeln!(
+        report,
+        "CPU: {}, {} threads for rayon",
+        pairkernel::machine::cpu_model().unwrap_or_else(|| "unknown".into()),
+        rayon::current_num_threads()
+    )?;
+    writeln!(
+        report,
+        "caches: L1d {}, L2 {}, L3 {}",
+        size(caches.l1d),
+        size(caches.l2),
+        size(caches.l3)
+    )?;
+    Ok(())
+}

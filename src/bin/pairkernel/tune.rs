@@ -1,0 +1,415 @@
+//! `pairkernel tune`: finds the fastest tile for this machine and writes it to a tuning file
+//! that `build.rs` bakes into every later build's `Plan::default()`.
+//!
+//! The timing is `bench`'s ([`crate::bench::measure`]): warm-up, interleaved rounds, medians.
+//! Every tile of a grid around a cache-derived guess is timed for each N, thread count and mode;
+//! a tile's score is the geometric mean of its throughputs over those cells, so no one N
+//! dominates. The built-in (or current) default tile is always in the grid, and marked.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use pairkernel::Plan;
+use serde::Serialize;
+
+use crate::bench::{Measurement, Mode, Pools, ScheduleArg, StoresArg, Variant, measure};
+use crate::experiment::MAX_N;
+use crate::tuning_config::{self, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile};
+use crate::{Failure, pin_current_thread};
+
+/// Options of `pairkernel tune`.
+#[derive(clap::Args, Debug)]
+pub struct TuneArgs {
+    /// Matrix sizes N, comma-separated [default: 1000,3000,10000; 500 with --quick].
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(8..=MAX_N))]
+    n: Vec<u64>,
+    /// Thread counts, comma-separated [default: 1 and all cores; all cores with --quick].
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Vec<u64>,
+    /// Output modes, comma-separated (see `bench --help`).
+    #[arg(long, value_delimiter = ',', default_value = "into")]
+    mode: Vec<Mode>,
+    /// Timed repetitions of each tile [default: 5; 2 with --quick].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    reps: Option<u32>,
+    /// A small grid at one small N: seconds instead of minutes, to check the machinery.
+    #[arg(long)]
+    quick: bool,
+    /// Write the tuning file to the default location, which `build.rs` reads on the next build.
+    #[arg(long, conflicts_with = "out")]
+    apply: bool,
+    /// Where to write the tuning file.
+    #[arg(long, default_value = "pairkernel-tuning.toml")]
+    out: PathBuf,
+    /// Seed of the random node sets.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Do not pin threads to cores.
+    #[arg(long)]
+    no_pin: bool,
+}
+
+/// A tile's results: one throughput per (n, threads, mode) cell, and their geometric mean.
+#[derive(Clone, Debug, Serialize)]
+struct TileResult {
+    tile_rows: usize,
+    tile_cols: usize,
+    geomean_gentries_per_s: f64,
+    cells: Vec<Cell>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct Cell {
+    n: usize,
+    threads: usize,
+    mode: Mode,
+    gentries_per_s: f64,
+    median_s: f64,
+}
+
+/// What the tuning file records besides the tile.
+#[derive(Serialize)]
+struct Details {
+    machine: MachineRecord,
+    run: RunRecord,
+    results: Vec<TileResult>,
+}
+
+#[derive(Serialize)]
+struct MachineRecord {
+    cpu: String,
+    cores: usize,
+    l1d_bytes: Option<usize>,
+    l2_bytes: Option<usize>,
+    l3_bytes: Option<usize>,
+    target_features: Vec<&'static str>,
+    rustc: &'static str,
+    date: String,
+}
+
+#[derive(Serialize)]
+struct RunRecord {
+    n: Vec<usize>,
+    threads: Vec<usize>,
+    modes: Vec<Mode>,
+    reps: u32,
+    default_tile: [usize; 2],
+    default_source: &'static str,
+    winner_over_default: f64,
+}
+
+/// The tiles to time: rows × columns around a guess from the L2 size, plus the default.
+fn grid(quick: bool, default: Tile) -> Vec<Tile> {
+    // The guess: a band's column nodes (24 bytes each) in an eighth of L2, a power of two.
+    let l2 = pairkernel::machine::cache_sizes().l2.unwrap_or(1 << 20);
+    let guess_cols = (1usize << (l2 / 24 / 8).max(1).ilog2()).clamp(512, 1 << 15);
+    let (rows, cols): (Vec<usize>, Vec<usize>) = if quick {
+        (vec![8, 32, 128], vec![guess_cols / 8, guess_cols])
+    } else {
+        let mut cols: Vec<usize> = (0..8).map(|k| (guess_cols * 2) >> k).collect();
+        cols.extend([guess_cols * 3 / 4, guess_cols * 3 / 16]); // a few in between
+        (vec![8, 16, 24, 32, 48, 64, 128, 256], cols)
+    };
+    let mut tiles: Vec<Tile> = rows
+        .iter()
+        .flat_map(|&r| cols.iter().map(move |&c| Tile { rows: r, cols: c }))
+        .filter(|t| TILE_ROWS_RANGE.contains(&t.rows) && TILE_COLS_RANGE.contains(&t.cols))
+        .collect();
+    tiles.push(default);
+    tiles.sort_by_key(|t| (t.rows, t.cols));
+    tiles.dedup();
+    tiles
+}
+
+pub fn run(args: &TuneArgs) -> Result<(), Failure> {
+    let mut report = std::io::stdout().lock();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ns: Vec<usize> = match (&args.n[..], args.quick) {
+        ([], true) => vec![500],
+        ([], false) => vec![1000, 3000, 10000],
+        (given, _) => given.iter().map(|&n| n as usize).collect(),
+    };
+    let thread_counts: Vec<usize> = match (&args.threads[..], args.quick) {
+        ([], true) => vec![cores],
+        ([], false) => {
+            let mut counts = vec![1, cores];
+            counts.dedup();
+            counts
+        }
+        (given, _) => given.iter().map(|&t| t as usize).collect(),
+    };
+    let reps = args.reps.unwrap_or(if args.quick { 2 } else { 5 });
+    let default_plan = Plan::default();
+    let (rows, cols) = default_plan.tile_shape();
+    let default = Tile { rows, cols };
+    let tiles = grid(args.quick, default);
+    let mut variants = Vec::new();
+    for &threads in &thread_counts {
+        for &mode in &args.mode {
+            for tile in &tiles {
+                variants.push(Variant {
+                    threads,
+                    mode,
+                    schedule: ScheduleArg::Auto,
+                    stores: StoresArg::Auto,
+                    tile: (tile.rows, tile.cols),
+                });
+            }
+        }
+    }
+    writeln!(
+        report,
+        "tune: {} tiles × N {:?} × threads {:?} × modes {:?}, median of {reps} reps; \
+         default tile {}x{} ({})",
+        tiles.len(),
+        ns,
+        thread_counts,
+        args.mode
+            .iter()
+            .map(|&m| crate::bench::arg_name(m))
+            .collect::<Vec<_>>(),
+        default.rows,
+        default.cols,
+        default_plan.tile_source()
+    )?;
+
+    // Ctrl-C ends the measuring, not the program: the best so far is still reported.
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = Arc::clone(&stop);
+    // A second handler cannot be set (e.g. in tests calling `run` twice): then Ctrl-C just ends
+    // the program, as without one.
+    let _ = ctrlc::set_handler(move || handler_stop.store(true, Ordering::Relaxed));
+
+    let pools = Pools::new(&thread_counts, !args.no_pin)?;
+    if !args.no_pin && thread_counts.contains(&1) {
+        pin_current_thread();
+    }
+    let total = ns.len() as u64 * u64::from(reps + 1) * variants.len() as u64;
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, {eta} left ({msg})",
+        )
+        .expect("a valid template"),
+    );
+    let mut measurements: Vec<Measurement> = Vec::new();
+    for &n in &ns {
+        bar.set_message(format!("N = {n}"));
+        measurements.extend(measure(
+            n,
+            args.seed,
+            &variants,
+            reps,
+            &pools,
+            &stop,
+            || bar.inc(1),
+        )?);
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let interrupted = stop.load(Ordering::Relaxed);
+
+    let results = rank(&tiles, &measurements);
+    let Some(winner) = results.first() else {
+        writeln!(
+            report,
+            "interrupted before any tile was timed: nothing to report"
+        )?;
+        return Ok(());
+    };
+    let default_result = results
+        .iter()
+        .find(|r| (r.tile_rows, r.tile_cols) == (default.rows, default.cols));
+    print_table(&mut report, &results, default)?;
+    let winner_over_default = default_result.map_or(f64::NAN, |d| {
+        winner.geomean_gentries_per_s / d.geomean_gentries_per_s
+    });
+    writeln!(
+        report,
+        "\nbest tile: {}x{}, {:.3} G entries/s (geometric mean), {:.3}x the default {}x{}",
+        winner.tile_rows,
+        winner.tile_cols,
+        winner.geomean_gentries_per_s,
+        winner_over_default,
+        default.rows,
+        default.cols
+    )?;
+    if interrupted {
+        writeln!(
+            report,
+            "interrupted: this is the best so far, over the cells every tile reached; no tuning \
+             file written"
+        )?;
+        return Ok(());
+    }
+
+    let tile = Tile {
+        rows: winner.tile_rows,
+        cols: winner.tile_cols,
+    };
+    let caches = pairkernel::machine::cache_sizes();
+    let details = Details {
+        machine: MachineRecord {
+            cpu: pairkernel::machine::cpu_model().unwrap_or_else(|| "unknown".into()),
+            cores,
+            l1d_bytes: caches.l1d,
+            l2_bytes: caches.l2,
+            l3_bytes: caches.l3,
+            target_features: pairkernel::simd_features(),
+            rustc: env!("PAIRKERNEL_RUSTC_VERSION"),
+            date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        },
+        run: RunRecord {
+            n: ns.clone(),
+            threads: thread_counts.clone(),
+            modes: args.mode.clone(),
+            reps,
+            default_tile: [default.rows, default.cols],
+            default_source: default_plan.tile_source(),
+            winner_over_default,
+        },
+        results: results.clone(),
+    };
+    let path = if args.apply {
+        let home = std::env::var_os("HOME");
+        let xdg = std::env::var_os("XDG_CONFIG_HOME");
+        tuning_config::default_tuning_path(xdg.as_deref(), home.as_deref()).ok_or_else(|| {
+            Failure::Tuning("neither XDG_CONFIG_HOME nor HOME is set: use --out".into())
+        })?
+    } else {
+        args.out.clone()
+    };
+    write_tuning_file(&path, tile, &details)?;
+    let shown = std::path::absolute(&path).unwrap_or(path.clone());
+    writeln!(report, "wrote {}", shown.display())?;
+    if args.apply {
+        writeln!(
+            report,
+            "rebuild to make it the default: cargo build --release (build.rs reads {})",
+            shown.display()
+        )?;
+    } else {
+        writeln!(
+            report,
+            "rebuild with it: {}={} cargo build --release   (or rerun with --apply)",
+            tuning_config::ENV_TUNING,
+            shown.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// Tiles by geometric mean over the cells every tile was measured in, best first.
+fn rank(tiles: &[Tile], measurements: &[Measurement]) -> Vec<TileResult> {
+    let cell_key = |m: &Measurement| (m.n, m.threads, m.mode as u8);
+    let mut cells: Vec<(usize, usize, u8)> = measurements.iter().map(cell_key).collect();
+    cells.sort();
+    cells.dedup();
+    let of_tile = |tile: Tile| {
+        measurements
+            .iter()
+            .filter(move |m| (m.tile_rows, m.tile_cols) == (tile.rows, tile.cols))
+    };
+    // Only cells that every tile reached (all of them, unless interrupted).
+    cells.retain(|cell| {
+        tiles
+            .iter()
+            .all(|&t| of_tile(t).any(|m| cell_key(m) == *cell))
+    });
+    let mut results: Vec<TileResult> = tiles
+        .iter()
+        .filter_map(|&tile| {
+            let cells: Vec<Cell> = of_tile(tile)
+                .filter(|m| cells.contains(&cell_key(m)))
+                .map(|m| Cell {
+                    n: m.n,
+                    threads: m.threads,
+                    mode: m.mode,
+                    gentries_per_s: m.gentries_per_s,
+                    median_s: m.median_s,
+                })
+                .collect();
+            if cells.is_empty() {
+                return None;
+            }
+            let log_mean =
+                cells.iter().map(|c| c.gentries_per_s.ln()).sum::<f64>() / cells.len() as f64;
+            Some(TileResult {
+                tile_rows: tile.rows,
+                tile_cols: tile.cols,
+                geomean_gentries_per_s: log_mean.exp(),
+                cells,
+            })
+        })
+        .collect();
+    results.sort_by(|a, b| {
+        b.geomean_gentries_per_s
+            .total_cmp(&a.geomean_gentries_per_s)
+    });
+    results
+}
+
+fn print_table(
+    report: &mut impl Write,
+    results: &[TileResult],
+    default: Tile,
+) -> std::io::Result<()> {
+    let Some(first) = results.first() else {
+        return Ok(());
+    };
+    let headers: Vec<String> = first
+        .cells
+        .iter()
+        .map(|c| {
+            format!(
+                "N={} t{} {}",
+                c.n,
+                c.threads,
+                crate::bench::arg_name(c.mode)
+            )
+        })
+        .collect();
+    write!(report, "\n{:>4}  {:<11} {:>9}", "rank", "tile", "geomean")?;
+    for header in &headers {
+        write!(report, " {header:>18}")?;
+    }
+    writeln!(report)?;
+    for (rank, result) in results.iter().enumerate() {
+        let is_default = (result.tile_rows, result.tile_cols) == (default.rows, default.cols);
+        write!(
+            report,
+            "{:>4}  {:<11} {:>9.3}",
+            rank + 1,
+            format!("{}x{}", result.tile_rows, result.tile_cols),
+            result.geomean_gentries_per_s
+        )?;
+        for cell in &result.cells {
+            write!(report, " {:>18.3}", cell.gentries_per_s)?;
+        }
+        writeln!(report, "{}", if is_default { "  <- default" } else { "" })?;
+    }
+    writeln!(report, "(G entries/s; geomean over the columns)")
+}
+
+/// Writes the tuning file and reads it back through the same check `build.rs` makes.
+fn write_tuning_file(path: &Path, tile: Tile, details: &Details) -> Result<(), Failure> {
+    let details_toml = toml::to_string(details).map_err(|e| Failure::Tuning(e.to_string()))?;
+    let header = format!(
+        "pairkernel tuning file, written by `pairkernel tune`.\n\
+         build.rs makes [tile] the default of Plan::default(); the rest records the run.\n\
+         Use it: {}=<this file> cargo build --release, or put it at the default location\n\
+         (`pairkernel tune --apply`).",
+        tuning_config::ENV_TUNING
+    );
+    let text = tuning_config::tuning_file_text(tile, &header, &details_toml);
+    tuning_config::parse_tuning_file(path, &text).map_err(Failure::Tuning)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)?;
+    Ok(())
+}
