@@ -236,3 +236,100 @@ fn info_names_the_default_tile_its_source_and_the_caches() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+#[test]
+fn a_tiny_scaling_run_writes_its_csv_and_three_figures_with_every_series() {
+    let dir = std::env::temp_dir().join(format!("pairkernel-scaling-{}", std::process::id()));
+    let out = pairkernel(&[
+        "scaling",
+        "--from",
+        "8",
+        "--to",
+        "64",
+        "--step",
+        "8",
+        "--reps",
+        "1",
+        "--threads",
+        "2",
+        "--reference-max",
+        "40",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut csv = csv::Reader::from_path(dir.join("scaling.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_string).collect();
+    for column in [
+        "n",
+        "threads",
+        "one_thread_s",
+        "all_threads_s",
+        "reference_s",
+        "one_thread_gentries_per_s",
+        "all_threads_gentries_per_s",
+        "reference_gentries_per_s",
+        "speedup_all_over_one",
+        "speedup_all_over_reference",
+    ] {
+        assert!(
+            header.iter().any(|h| h == column),
+            "column {column} in {header:?}"
+        );
+    }
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    let ns: Vec<usize> = rows.iter().map(|r| r[at("n")].parse().unwrap()).collect();
+    assert_eq!(ns, vec![8, 16, 24, 32, 40, 48, 56, 64]);
+    for row in &rows {
+        let n: usize = row[at("n")].parse().unwrap();
+        let one: f64 = row[at("one_thread_s")].parse().unwrap();
+        let all: f64 = row[at("all_threads_s")].parse().unwrap();
+        let speedup: f64 = row[at("speedup_all_over_one")].parse().unwrap();
+        assert!(one > 0.0 && all > 0.0 && (speedup - one / all).abs() <= 1e-9 * speedup);
+        assert_eq!(&row[at("threads")], "2");
+        // The reference is timed up to --reference-max only.
+        assert_eq!(
+            row[at("reference_s")].is_empty(),
+            n > 40,
+            "n = {n}: {row:?}"
+        );
+    }
+
+    for (figure, series) in [
+        (
+            "time.svg",
+            &["1 thread", "2 threads", "scalar reference (1 thread)"][..],
+        ),
+        (
+            "speedup.svg",
+            &[
+                "2 threads over 1 thread",
+                "2 threads over the scalar reference",
+            ][..],
+        ),
+        (
+            "throughput.svg",
+            &["1 thread", "2 threads", "scalar reference (1 thread)"][..],
+        ),
+    ] {
+        let svg = std::fs::read_to_string(dir.join(figure)).unwrap();
+        assert!(svg.starts_with("<svg"), "{figure}");
+        for label in series {
+            assert!(
+                svg.contains(&format!(">\n{label}\n</text>")),
+                "{figure} has the series {label:?}"
+            );
+        }
+        assert!(
+            svg.contains("N (nodes; the output is N × N f64)"),
+            "{figure}: x axis label"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
-use pairkernel::{KernelMatrix, Nodes, Plan, Schedule, Stores};
+use pairkernel::{KernelMatrix, Nodes, Plan, Schedule, Stores, reference};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
@@ -34,7 +34,8 @@ pub struct BenchArgs {
     threads: Vec<u64>,
     /// Output modes, comma-separated: `into` writes a reused matrix (`kernel_matrix_into` on a
     /// `KernelMatrix` buffer), `into-vec` a reused `Vec<f64>`, `alloc` a new matrix each time
-    /// (`kernel_matrix`, allocation and page faults included).
+    /// (`kernel_matrix`, allocation and page faults included), `reference` times the scalar
+    /// reference (one thread whatever --threads says, a new `Vec` each call; no floor).
     #[arg(long, value_delimiter = ',', default_value = "into,alloc")]
     mode: Vec<Mode>,
     /// Timed repetitions of each variant; the median is reported.
@@ -67,6 +68,7 @@ pub enum Mode {
     Into,
     IntoVec,
     Alloc,
+    Reference,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -212,8 +214,17 @@ pub fn measure(
         },
     };
     let plans: Vec<Plan> = variants.iter().map(Variant::plan).collect();
-    // One floor per (threads, mode), however many variants share it.
-    let mut floors: Vec<(usize, Mode)> = variants.iter().map(|v| (v.threads, v.mode)).collect();
+    let points = if variants.iter().any(|v| v.mode == Mode::Reference) {
+        nodes.to_points()
+    } else {
+        Vec::new()
+    };
+    // One floor per (threads, mode), however many variants share it; none for the reference.
+    let mut floors: Vec<(usize, Mode)> = variants
+        .iter()
+        .filter(|v| v.mode != Mode::Reference)
+        .map(|v| (v.threads, v.mode))
+        .collect();
     floors.sort_by_key(|&(threads, mode)| (threads, mode as u8));
     floors.dedup();
     let floor_plans = |threads: usize| {
@@ -233,10 +244,15 @@ pub fn measure(
                 break 'rounds;
             }
             let out = buffers.get(variant.mode);
-            let seconds = pools.run(variant.threads, || match variant.mode {
-                Mode::Alloc => time_new(|| plan.kernel_matrix(&nodes)),
-                _ => time_second(|| plan.kernel_matrix_into(&nodes, out)),
-            })?;
+            let seconds = match variant.mode {
+                Mode::Reference => time_new(|| Ok(reference::kernel_matrix(&points)))?,
+                Mode::Alloc => {
+                    pools.run(variant.threads, || time_new(|| plan.kernel_matrix(&nodes)))?
+                }
+                Mode::Into | Mode::IntoVec => pools.run(variant.threads, || {
+                    time_second(|| plan.kernel_matrix_into(&nodes, out))
+                })?,
+            };
             times.push(seconds);
             progress();
         }
@@ -244,8 +260,8 @@ pub fn measure(
             for (plan, times) in floor_plans(threads).iter().zip(times) {
                 let out = buffers.get(mode);
                 let seconds = pools.run(threads, || match mode {
-                    Mode::Alloc => time_new(|| new_floor(plan, n)),
-                    _ => time_second(|| plan.fill_floor(out, n)),
+                    Mode::Alloc | Mode::Reference => time_new(|| new_floor(plan, n)),
+                    Mode::Into | Mode::IntoVec => time_second(|| plan.fill_floor(out, n)),
                 })?;
                 times.push(seconds);
             }
@@ -268,19 +284,23 @@ pub fn measure(
         if times.is_empty() {
             continue; // stopped before a timed round reached it
         }
-        let at = floors
+        let (floor_s, floor_stores) = match floors
             .iter()
             .position(|&f| f == (variant.threads, variant.mode))
-            .expect("every variant's floor is measured");
-        let [plain, streaming] = &mut floor_s[at];
-        if plain.is_empty() || streaming.is_empty() {
-            continue;
-        }
-        let (plain_s, streaming_s) = (median(plain), median(streaming));
-        let (floor_s, floor_stores) = if streaming_s < plain_s {
-            (streaming_s, "streaming")
-        } else {
-            (plain_s, "plain")
+        {
+            None => (f64::NAN, "none"), // the reference has no floor
+            Some(at) => {
+                let [plain, streaming] = &mut floor_s[at];
+                if plain.is_empty() || streaming.is_empty() {
+                    continue;
+                }
+                let (plain_s, streaming_s) = (median(plain), median(streaming));
+                if streaming_s < plain_s {
+                    (streaming_s, "streaming")
+                } else {
+                    (plain_s, "plain")
+                }
+            }
         };
         let median_s = median(times);
         measurements.push(Measurement {
@@ -322,8 +342,8 @@ fn new_floor(plan: &Plan, n: usize) -> Result<KernelMatrix, pairkernel::Error> {
 }
 
 /// Seconds to make a new matrix; it is dropped (unmapped) after the clock stops.
-fn time_new(
-    make: impl FnOnce() -> Result<KernelMatrix, pairkernel::Error>,
+fn time_new<T>(
+    make: impl FnOnce() -> Result<T, pairkernel::Error>,
 ) -> Result<f64, pairkernel::Error> {
     let started = std::time::Instant::now();
     let matrix = make()?;

@@ -1,9 +1,11 @@
-//! `pairkernel`: the article's experiment (the default command), and the `bench`, `tune` and
-//! `info` subcommands.
+//! `pairkernel`: the article's experiment (the default command), and the `bench`, `tune`,
+//! `scaling` and `info` subcommands.
 
 mod bench;
 mod experiment;
+mod figures;
 mod info;
+mod scaling;
 mod tune;
 #[path = "../../tuning_config.rs"]
 mod tuning_config;
@@ -36,6 +38,9 @@ enum Command {
     /// Finds the fastest tile for this machine and writes a tuning file that later builds use
     /// as the default tile.
     Tune(tune::TuneArgs),
+    /// The article's experiment over a range of N: one thread, all threads and the scalar
+    /// reference; writes a CSV and SVG figures (time, speed-up, throughput against N).
+    Scaling(scaling::ScalingArgs),
     /// This build's SIMD features and default tile (and where it came from), and the machine's
     /// caches.
     Info,
@@ -52,6 +57,8 @@ pub enum Failure {
     Pool(String),
     #[error("tuning: {0}")]
     Tuning(String),
+    #[error("{0}")]
+    Usage(String),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +67,7 @@ fn main() -> ExitCode {
         None => experiment::run(&cli.experiment),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Tune(args)) => tune::run(args),
+        Some(Command::Scaling(args)) => scaling::run(args),
         Some(Command::Info) => info::run(),
     };
     match result {
