@@ -102,7 +102,7 @@ impl Plan {
     }
 
     /// The stores that write the output: [`Stores::Auto`] by default, which streams only where
-    /// that measured faster (large, reused, line-aligned outputs).
+    /// that measured faster (large, reused outputs).
     pub fn stores(self, stores: Stores) -> Plan {
         Plan { stores, ..self }
     }
@@ -201,7 +201,7 @@ impl Plan {
                 cols,
             });
         }
-        let streaming = store::choose(self.stores, out.as_ptr(), out.len(), cols, false);
+        let streaming = store::choose(self.stores, out.len(), false);
         self.on_threads(|parallelism| match streaming {
             false => fill_constant::<Plain>(out, cols, tile.band_rows, parallelism, 1.0),
             true => fill_constant::<Streaming>(out, cols, tile.band_rows, parallelism, 1.0),
@@ -258,7 +258,7 @@ impl Plan {
         fresh: bool,
         out: &mut [f64],
     ) -> Result<(), Error> {
-        let streaming = store::choose(self.stores, out.as_ptr(), out.len(), cols.len(), fresh);
+        let streaming = store::choose(self.stores, out.len(), fresh);
         let symmetric = square && self.schedule != Schedule::Rows;
         match streaming {
             false => self.fill_with::<Plain>(rows, cols, symmetric, out),
