@@ -66,6 +66,7 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<(), String> {
                 .build_cartesian_2d($x, $y)
                 .map_err(|e| error(&e))?;
             plot.configure_mesh()
+                .x_labels(12)
                 .x_desc(chart.x_desc)
                 .y_desc(chart.y_desc)
                 .x_label_formatter(&|x| format!("{x:.0}"))
@@ -73,7 +74,14 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<(), String> {
                 .axis_desc_style(("sans-serif", 17))
                 .draw()
                 .map_err(|e| error(&e))?;
-            draw_lines(&mut plot, chart, $y_bounds).map_err(|e| error(&e))?;
+            let (y_low, y_high): (f64, f64) = $y_bounds;
+            // Marker labels low in the plot, clear of the legend in the upper left.
+            let label_y = if chart.log_y {
+                y_low * (y_high / y_low).powf(0.12)
+            } else {
+                y_low + 0.12 * (y_high - y_low)
+            };
+            draw_lines(&mut plot, chart, (y_low, y_high, label_y)).map_err(|e| error(&e))?;
         }};
     }
     match (chart.log_x, chart.log_y) {
@@ -101,7 +109,7 @@ pub fn draw(path: &Path, chart: &Chart<'_>) -> Result<(), String> {
 fn draw_lines<'a, X, Y>(
     plot: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     chart: &Chart<'_>,
-    (y_low, y_high): (f64, f64),
+    (y_low, y_high, label_y): (f64, f64, f64),
 ) -> Result<(), DrawingAreaErrorKind<<SVGBackend<'a> as DrawingBackend>::ErrorType>>
 where
     X: Ranged<ValueType = f64>,
@@ -136,7 +144,7 @@ where
         ))?;
         plot.draw_series(std::iter::once(Text::new(
             marker.label.clone(),
-            (marker.x * 1.03, y_high * 0.97),
+            (marker.x * 1.01, label_y),
             ("sans-serif", 15).into_font().color(&grey),
         )))?;
     }

@@ -300,7 +300,11 @@ fn draw_figures(
             let n = (bytes as f64 / 8.0).sqrt();
             (n >= n_min && n <= n_max).then(|| Marker {
                 x: n,
-                label: format!("output = {name} ({} KiB)", bytes >> 10),
+                label: if bytes >= 1 << 20 {
+                    format!("output = {name} ({} MiB)", bytes >> 20)
+                } else {
+                    format!("output = {name} ({} KiB)", bytes >> 10)
+                },
             })
         })
         .collect();
