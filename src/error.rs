@@ -99,6 +99,31 @@ pub enum Error {
         bytes: usize,
     },
 
+    /// A vector given to (or filled by) a matrix-free product has the wrong length.
+    #[error("{name} has {got} entries, expected {expected} ({count} nodes x {k} right-hand sides)")]
+    VectorLength {
+        /// Which argument: `"x"` or `"y"`.
+        name: &'static str,
+        /// Entries it needs (`count * k`).
+        expected: usize,
+        /// Entries it has.
+        got: usize,
+        /// Nodes it runs over (columns for `x`, rows for `y`).
+        count: usize,
+        /// Right-hand sides (1 for `apply`).
+        k: usize,
+    },
+
+    /// An entry of the vector `x` of a matrix-free product is NaN or infinite. It is rejected,
+    /// not propagated: one such entry would make every entry of `y` NaN or infinite.
+    #[error("x[{index}] is not finite ({value})")]
+    NonFiniteValue {
+        /// Index of the entry in `x`.
+        index: usize,
+        /// The value found there.
+        value: f64,
+    },
+
     /// A dedicated thread pool for [`Plan::threads`](crate::Plan::threads) could not be started.
     #[error("could not start a pool of {threads} threads: {reason}")]
     ThreadPool {

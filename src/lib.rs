@@ -73,6 +73,7 @@
 
 #![deny(missing_docs)]
 
+mod apply;
 mod defaults;
 mod error;
 pub mod machine;
@@ -133,6 +134,48 @@ pub fn cross_matrix(rows: &Nodes, cols: &Nodes) -> Result<KernelMatrix, Error> {
 /// See [`Plan::cross_matrix_into`].
 pub fn cross_matrix_into(rows: &Nodes, cols: &Nodes, out: &mut [f64]) -> Result<(), Error> {
     Plan::default().cross_matrix_into(rows, cols, out)
+}
+
+/// `y = D·x` with the kernel matrix of `nodes`, never stored; [`Plan::apply`] with the default
+/// plan.
+///
+/// # Errors
+/// As [`Plan::apply`].
+pub fn apply(nodes: &Nodes, x: &[f64], y: &mut [f64]) -> Result<(), Error> {
+    Plan::default().apply(nodes, x, y)
+}
+
+/// `k` products at once (`x`, `y` row-major `N × k`); [`Plan::apply_many`] with the default
+/// plan.
+///
+/// # Errors
+/// As [`Plan::apply_many`].
+pub fn apply_many(nodes: &Nodes, x: &[f64], k: usize, y: &mut [f64]) -> Result<(), Error> {
+    Plan::default().apply_many(nodes, x, k, y)
+}
+
+/// `y = C·x` with the cross matrix between `rows` and `cols`, never stored: the RBF sum at every
+/// row node; [`Plan::cross_apply`] with the default plan.
+///
+/// # Errors
+/// As [`Plan::cross_apply`].
+pub fn cross_apply(rows: &Nodes, cols: &Nodes, x: &[f64], y: &mut [f64]) -> Result<(), Error> {
+    Plan::default().cross_apply(rows, cols, x, y)
+}
+
+/// `k` cross products at once (`x` row-major `Q × k`, `y` row-major `P × k`);
+/// [`Plan::cross_apply_many`] with the default plan.
+///
+/// # Errors
+/// As [`Plan::cross_apply_many`].
+pub fn cross_apply_many(
+    rows: &Nodes,
+    cols: &Nodes,
+    x: &[f64],
+    k: usize,
+    y: &mut [f64],
+) -> Result<(), Error> {
+    Plan::default().cross_apply_many(rows, cols, x, k, y)
 }
 
 /// The SIMD target features this build of the crate was compiled with, among those that decide

@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::apply;
 use crate::defaults;
 use crate::error::Error;
 use crate::matrix::{KernelMatrix, entry_count};
@@ -178,6 +179,106 @@ impl Plan {
         out: &mut [f64],
     ) -> Result<(), Error> {
         self.fill_into(rows, cols, false, out)
+    }
+
+    /// The product `y = D·x` of the kernel matrix of `nodes` with `x`, without storing `D`:
+    /// `yᵢ = Σⱼ φ(|vᵢ − vⱼ|)·xⱼ`. Memory O(N); time O(N²).
+    ///
+    /// Bitwise identical for every thread count and tile shape: each `yᵢ` sums its terms in a
+    /// fixed order (four per-lane partial sums over increasing `j`, one fused multiply-add per
+    /// term, combined as `(s₀ + s₁) + (s₂ + s₃)`). Accuracy: measured within a few ε of
+    /// `Σⱼ |Dᵢⱼ·xⱼ|` (see the README).
+    ///
+    /// ```
+    /// use pairkernel::{Nodes, Plan};
+    /// let nodes = Nodes::from_points(&[[0.0, 0.0, 0.0], [0.0, 3.0, 4.0], [1.0, 1.0, 1.0]])?;
+    /// let x = [1.0, -2.0, 0.5];
+    /// let mut y = [0.0; 3];
+    /// Plan::default().apply(&nodes, &x, &mut y)?;
+    /// let d = pairkernel::kernel_matrix(&nodes)?;
+    /// for i in 0..3 {
+    ///     let dense: f64 = (0..3).map(|j| d[(i, j)] * x[j]).sum();
+    ///     assert!((y[i] - dense).abs() <= 1e-12 * dense.abs().max(1.0));
+    /// }
+    /// # Ok::<(), pairkernel::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::VectorLength`] if `x` or `y` does not have N entries; [`Error::NonFiniteValue`]
+    /// for a NaN or infinite entry of `x` (rejected, not propagated); [`Error::InvalidTile`],
+    /// [`Error::ThreadPool`].
+    pub fn apply(&self, nodes: &Nodes, x: &[f64], y: &mut [f64]) -> Result<(), Error> {
+        self.cross_apply_many(nodes, nodes, x, 1, y)
+    }
+
+    /// [`Plan::apply`] for `k` right-hand sides at once, each square root serving all of them
+    /// (in passes of up to 16): `x` is `N × k` row-major (entry `j` of right-hand side `m` at
+    /// `x[j·k + m]`), and so is `y`. Each column of `y` has the bits [`Plan::apply`] gives for
+    /// that column of `x`.
+    ///
+    /// # Errors
+    /// As [`Plan::apply`], with `N·k` entries expected in `x` and `y`.
+    pub fn apply_many(
+        &self,
+        nodes: &Nodes,
+        x: &[f64],
+        k: usize,
+        y: &mut [f64],
+    ) -> Result<(), Error> {
+        self.cross_apply_many(nodes, nodes, x, k, y)
+    }
+
+    /// The product `y = C·x` of the P × Q cross matrix between `rows` (P evaluation points)
+    /// and `cols` (Q centres) with `x` (Q entries) into `y` (P entries): the RBF sum
+    /// `yᵢ = Σⱼ φ(|pᵢ − qⱼ|)·xⱼ` at every evaluation point, without storing `C`.
+    ///
+    /// # Errors
+    /// As [`Plan::apply`], with Q entries expected in `x` and P in `y`.
+    pub fn cross_apply(
+        &self,
+        rows: &Nodes,
+        cols: &Nodes,
+        x: &[f64],
+        y: &mut [f64],
+    ) -> Result<(), Error> {
+        self.cross_apply_many(rows, cols, x, 1, y)
+    }
+
+    /// [`Plan::cross_apply`] for `k` right-hand sides: `x` is `Q × k` and `y` is `P × k`,
+    /// both row-major.
+    ///
+    /// # Errors
+    /// As [`Plan::apply`], with `Q·k` entries expected in `x` and `P·k` in `y`.
+    pub fn cross_apply_many(
+        &self,
+        rows: &Nodes,
+        cols: &Nodes,
+        x: &[f64],
+        k: usize,
+        y: &mut [f64],
+    ) -> Result<(), Error> {
+        let tile = self.tile_for(rows.len())?;
+        let check = |name: &'static str, got: usize, count: usize| match count.checked_mul(k) {
+            Some(expected) if expected == got => Ok(()),
+            expected => Err(Error::VectorLength {
+                name,
+                expected: expected.unwrap_or(usize::MAX),
+                got,
+                count,
+                k,
+            }),
+        };
+        check("x", x.len(), cols.len())?;
+        check("y", y.len(), rows.len())?;
+        if let Some(index) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteValue {
+                index,
+                value: x[index],
+            });
+        }
+        self.on_threads(|parallelism| {
+            apply::cross_apply(rows, cols, x, k, y, tile.band_rows, parallelism)
+        })
     }
 
     /// Writes `1.0` to every entry of `out` (rows of `cols` entries) with this plan's threads,

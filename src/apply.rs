@@ -1,0 +1,159 @@
+//! Matrix-free products: `y = C·x` for the P × Q cross matrix `C[i][j] = φ(|pᵢ − qⱼ|)` (and the
+//! kernel matrix, `C = D`), without ever storing `C`.
+//!
+//! Memory is O((P + Q)·k). The entries come from the tile kernel's one copy of the
+//! distance-and-cubic arithmetic ([`pair_entries_x4`]), four columns at a time, and are
+//! multiplied into the right-hand sides at once.
+//!
+//! Blocking: rows in blocks (the plan's tile rows; the unit of parallel work), columns in blocks
+//! whose nodes and right-hand-side values fit in L1 together, so that every row of a block
+//! sweeps them from cache. `k` right-hand sides are done in passes of up to [`MAX_RHS_PER_PASS`]:
+//! one square root serves every right-hand side of a pass.
+//!
+//! Summation order, which makes the result bitwise identical for every thread count and tile
+//! shape: `y[i][m]` is accumulated in four per-lane partial sums, lane `l` adding the terms of
+//! columns `j ≡ l (mod 4)` in increasing `j` (one fused multiply-add each: `s = φ·x + s`), and
+//! the lanes are combined as `(s₀ + s₁) + (s₂ + s₃)`. Column blocks only cut that sequence, they
+//! do not reorder it. The last, partial lane group goes through the same arithmetic, its lanes
+//! past the last column masked to zero.
+
+use rayon::prelude::*;
+use wide::f64x4;
+
+use crate::nodes::{LANES, Nodes};
+use crate::schedule::Parallelism;
+use crate::tile::pair_entries_x4;
+
+/// Right-hand sides per pass: their accumulators stay in registers (16 of them, plus the node
+/// differences, fit the 32 vector registers of AVX-512VL builds).
+pub(crate) const MAX_RHS_PER_PASS: usize = 16;
+
+/// Bytes of L1 a column block may fill: half of a 48 KiB L1d, the rest for the row
+/// accumulators and whatever else is there.
+const COLUMN_BLOCK_BYTES: usize = 24 << 10;
+
+/// Computes `y = C·x` for `k` right-hand sides: `x` is `Q × k` row-major (entry `j`, right-hand
+/// side `m` at `j·k + m`), `y` is `P × k` row-major. Lengths and finiteness have been checked.
+pub(crate) fn cross_apply(
+    rows: &Nodes,
+    cols: &Nodes,
+    x: &[f64],
+    k: usize,
+    y: &mut [f64],
+    row_block: usize,
+    parallelism: Parallelism,
+) {
+    if y.is_empty() {
+        return;
+    }
+    // LOOP 4: passes of up to MAX_RHS_PER_PASS right-hand sides.
+    for first_rhs in (0..k).step_by(MAX_RHS_PER_PASS) {
+        let pass = MAX_RHS_PER_PASS.min(k - first_rhs);
+        macro_rules! run_pass {
+            ($($width:literal)*) => {
+                match pass {
+                    $($width => apply_pass::<$width>(
+                        rows, cols, x, k, first_rhs, y, row_block, parallelism,
+                    ),)*
+                    _ => unreachable!("a pass has 1 ..= MAX_RHS_PER_PASS right-hand sides"),
+                }
+            };
+        }
+        run_pass!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    }
+}
+
+/// One pass: right-hand sides `first_rhs .. first_rhs + K`.
+#[allow(clippy::too_many_arguments)]
+fn apply_pass<const K: usize>(
+    rows: &Nodes,
+    cols: &Nodes,
+    x: &[f64],
+    k: usize,
+    first_rhs: usize,
+    y: &mut [f64],
+    row_block: usize,
+    parallelism: Parallelism,
+) {
+    let packed = pack_rhs::<K>(x, cols.len(), k, first_rhs);
+    let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<f64x4>() * (3 + K))).max(1);
+    let block_len = row_block * k;
+    let fill = |(block, y_block): (usize, &mut [f64])| {
+        apply_row_block::<K>(
+            rows,
+            block * row_block,
+            cols,
+            &packed,
+            groups_per_block,
+            k,
+            first_rhs,
+            y_block,
+        );
+    };
+    // LOOP 3: blocks of rows, the unit of parallel work.
+    match parallelism {
+        Parallelism::Serial => y.chunks_mut(block_len).enumerate().for_each(fill),
+        Parallelism::Rayon => y.par_chunks_mut(block_len).enumerate().for_each(fill),
+    }
+}
+
+/// The right-hand sides of a pass per column lane group: `packed[g][m]` holds `x[j][first + m]`
+/// for the four columns `j` of group `g`, zero past the last column.
+fn pack_rhs<const K: usize>(x: &[f64], q: usize, k: usize, first: usize) -> Vec<[f64x4; K]> {
+    (0..q.div_ceil(LANES))
+        .map(|g| {
+            std::array::from_fn(|m| {
+                f64x4::new(std::array::from_fn(|lane| {
+                    let j = g * LANES + lane;
+                    if j < q { x[j * k + first + m] } else { 0.0 }
+                }))
+            })
+        })
+        .collect()
+}
+
+/// Rows `first_row ..` (as many as `y_block` holds) against all columns.
+#[allow(clippy::too_many_arguments)]
+fn apply_row_block<const K: usize>(
+    rows: &Nodes,
+    first_row: usize,
+    cols: &Nodes,
+    packed: &[[f64x4; K]],
+    groups_per_block: usize,
+    k: usize,
+    first_rhs: usize,
+    y_block: &mut [f64],
+) {
+    let (x_soa, y_soa, z_soa) = cols.columns_soa();
+    let q = cols.len();
+    let full_groups = q / LANES;
+    // Lanes of the last, partial group that hold columns (unused when Q is a multiple of 4).
+    let tail_lanes = f64x4::new([0.0, 1.0, 2.0, 3.0]).simd_lt(f64x4::splat((q % LANES) as f64));
+    let mut sums = vec![[f64x4::ZERO; K]; y_block.len() / k];
+    // LOOP 2: column blocks that stay in L1 while the block's rows sweep them.
+    for block_start in (0..x_soa.len()).step_by(groups_per_block) {
+        let block_end = x_soa.len().min(block_start + groups_per_block);
+        // LOOP 1: the rows of the block.
+        for (r, row_sums) in sums.iter_mut().enumerate() {
+            let p = rows.point(first_row + r).map(f64x4::splat);
+            let mut acc = *row_sums;
+            // LOOP 0: four columns at a time.
+            for g in block_start..block_end {
+                let mut entries = pair_entries_x4(p, x_soa[g], y_soa[g], z_soa[g]);
+                if g == full_groups {
+                    entries = tail_lanes.select(entries, f64x4::ZERO);
+                }
+                for (sum, &rhs) in acc.iter_mut().zip(&packed[g]) {
+                    *sum = entries.mul_add(rhs, *sum);
+                }
+            }
+            *row_sums = acc;
+        }
+    }
+    for (y_row, row_sums) in y_block.chunks_exact_mut(k).zip(&sums) {
+        for (y, lanes) in y_row[first_rhs..first_rhs + K].iter_mut().zip(row_sums) {
+            let [s0, s1, s2, s3] = lanes.to_array();
+            *y = (s0 + s1) + (s2 + s3);
+        }
+    }
+}
