@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use pairkernel::{KernelMatrix, Nodes, Plan, Schedule, Stores, reference};
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand::rngs::StdRng;
 use serde::Serialize;
 
@@ -35,9 +35,15 @@ pub struct BenchArgs {
     /// Output modes, comma-separated: `into` writes a reused matrix (`kernel_matrix_into` on a
     /// `KernelMatrix` buffer), `into-vec` a reused `Vec<f64>`, `alloc` a new matrix each time
     /// (`kernel_matrix`, allocation and page faults included), `reference` times the scalar
-    /// reference (one thread whatever --threads says, a new `Vec` each call; no floor).
+    /// reference (one thread whatever --threads says, a new `Vec` each call; no floor),
+    /// `apply` the matrix-free product with `--k` right-hand sides (`apply_many`; no matrix, no
+    /// floor), `dense-apply` the kernel matrix into a reused buffer then a matrix-vector product.
     #[arg(long, value_delimiter = ',', default_value = "into,alloc")]
     mode: Vec<Mode>,
+    /// Right-hand sides of the `apply` mode, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1",
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    k: Vec<u64>,
     /// Timed repetitions of each variant; the median is reported.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
     reps: u32,
@@ -69,6 +75,15 @@ pub enum Mode {
     IntoVec,
     Alloc,
     Reference,
+    Apply,
+    DenseApply,
+}
+
+impl Mode {
+    /// Whether this mode has a store floor (it writes an N × N output).
+    fn has_floor(self) -> bool {
+        matches!(self, Mode::Into | Mode::IntoVec | Mode::Alloc)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -109,6 +124,8 @@ pub struct Variant {
     pub schedule: ScheduleArg,
     pub stores: StoresArg,
     pub tile: (usize, usize),
+    /// Right-hand sides (the `apply` mode; 1 otherwise).
+    pub k: usize,
 }
 
 impl Variant {
@@ -136,6 +153,10 @@ pub struct Measurement {
     pub n: usize,
     pub threads: usize,
     pub mode: Mode,
+    /// Right-hand sides (1 but for `apply`).
+    pub k: usize,
+    /// N²·k / 10⁹ / median_s: pair evaluations times right-hand sides per second (`apply`).
+    pub gpair_rhs_per_s: f64,
     pub median_s: f64,
     pub gentries_per_s: f64,
     pub floor_gentries_per_s: f64,
@@ -176,19 +197,33 @@ impl Pools {
     }
 }
 
-/// The reused outputs of one N.
+/// The reused outputs of one N, each allocated only if a variant needs it (an N × N matrix
+/// at N = 10⁵ would take 80 GB, which `apply` is there to avoid).
 struct Buffers {
-    matrix: KernelMatrix,
+    matrix: Option<KernelMatrix>,
     vec: Vec<f64>,
+    /// `apply`: right-hand sides (N × k_max, row-major) and results.
+    x: Vec<f64>,
+    y: Vec<f64>,
 }
 
 impl Buffers {
     fn get(&mut self, mode: Mode) -> &mut [f64] {
-        match mode {
-            Mode::IntoVec => &mut self.vec,
-            _ => self.matrix.as_mut_slice(),
+        match (mode, &mut self.matrix) {
+            (Mode::IntoVec, _) => &mut self.vec,
+            (_, Some(matrix)) => matrix.as_mut_slice(),
+            (_, None) => &mut [],
         }
     }
+}
+
+/// `y = d·x` for a dense row-major `n × n` matrix, rows in parallel on the current pool (the
+/// matvec a user of the dense path would write).
+fn dense_matvec(d: &[f64], x: &[f64], y: &mut [f64]) {
+    use rayon::prelude::*;
+    y.par_iter_mut()
+        .zip(d.par_chunks(x.len().max(1)))
+        .for_each(|(yi, row)| *yi = row.iter().zip(x).map(|(a, b)| a * b).sum());
 }
 
 /// Times every variant at one N, and the floors of every (threads, mode) they use: a warm-up
@@ -205,13 +240,35 @@ pub fn measure(
     mut progress: impl FnMut(),
 ) -> Result<Vec<Measurement>, Failure> {
     let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(seed));
+    let uses = |modes: &[Mode]| variants.iter().any(|v| modes.contains(&v.mode));
+    let k_max = variants.iter().map(|v| v.k).max().unwrap_or(1);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let mut buffers = Buffers {
-        matrix: KernelMatrix::zeros(n, n)?,
-        vec: if variants.iter().any(|v| v.mode == Mode::IntoVec) {
+        matrix: if uses(&[Mode::Into, Mode::DenseApply]) {
+            Some(KernelMatrix::zeros(n, n)?)
+        } else {
+            None
+        },
+        vec: if uses(&[Mode::IntoVec]) {
             KernelMatrix::zeros(n, n)?.as_slice().to_vec()
         } else {
             Vec::new()
         },
+        x: if uses(&[Mode::Apply, Mode::DenseApply]) {
+            (0..n * k_max)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        y: vec![
+            0.0;
+            if uses(&[Mode::Apply, Mode::DenseApply]) {
+                n * k_max
+            } else {
+                0
+            }
+        ],
     };
     let plans: Vec<Plan> = variants.iter().map(Variant::plan).collect();
     let points = if variants.iter().any(|v| v.mode == Mode::Reference) {
@@ -222,7 +279,7 @@ pub fn measure(
     // One floor per (threads, mode), however many variants share it; none for the reference.
     let mut floors: Vec<(usize, Mode)> = variants
         .iter()
-        .filter(|v| v.mode != Mode::Reference)
+        .filter(|v| v.mode.has_floor())
         .map(|v| (v.threads, v.mode))
         .collect();
     floors.sort_by_key(|&(threads, mode)| (threads, mode as u8));
@@ -243,15 +300,38 @@ pub fn measure(
             if stop.load(Ordering::Relaxed) {
                 break 'rounds;
             }
-            let out = buffers.get(variant.mode);
             let seconds = match variant.mode {
                 Mode::Reference => time_new(|| Ok(reference::kernel_matrix(&points)))?,
+                Mode::Apply => {
+                    let (x, y) = (&buffers.x[..n * variant.k], &mut buffers.y[..n * variant.k]);
+                    pools.run(variant.threads, || {
+                        time(|| plan.apply_many(&nodes, x, variant.k, y))
+                    })?
+                }
+                Mode::DenseApply => {
+                    let Buffers { matrix, x, y, .. } = &mut buffers;
+                    let d = matrix
+                        .as_mut()
+                        .expect("allocated for dense-apply")
+                        .as_mut_slice();
+                    let (x, y) = (&x[..n], &mut y[..n]);
+                    pools.run(variant.threads, || {
+                        time(|| {
+                            plan.kernel_matrix_into(&nodes, d)?;
+                            dense_matvec(d, x, y);
+                            Ok(())
+                        })
+                    })?
+                }
                 Mode::Alloc => {
                     pools.run(variant.threads, || time_new(|| plan.kernel_matrix(&nodes)))?
                 }
-                Mode::Into | Mode::IntoVec => pools.run(variant.threads, || {
-                    time_second(|| plan.kernel_matrix_into(&nodes, out))
-                })?,
+                Mode::Into | Mode::IntoVec => {
+                    let out = buffers.get(variant.mode);
+                    pools.run(variant.threads, || {
+                        time_second(|| plan.kernel_matrix_into(&nodes, out))
+                    })?
+                }
             };
             times.push(seconds);
             progress();
@@ -260,8 +340,8 @@ pub fn measure(
             for (plan, times) in floor_plans(threads).iter().zip(times) {
                 let out = buffers.get(mode);
                 let seconds = pools.run(threads, || match mode {
-                    Mode::Alloc | Mode::Reference => time_new(|| new_floor(plan, n)),
                     Mode::Into | Mode::IntoVec => time_second(|| plan.fill_floor(out, n)),
+                    _ => time_new(|| new_floor(plan, n)),
                 })?;
                 times.push(seconds);
             }
@@ -288,7 +368,7 @@ pub fn measure(
             .iter()
             .position(|&f| f == (variant.threads, variant.mode))
         {
-            None => (f64::NAN, "none"), // the reference has no floor
+            None => (f64::NAN, "none"), // the reference and the products have no floor
             Some(at) => {
                 let [plain, streaming] = &mut floor_s[at];
                 if plain.is_empty() || streaming.is_empty() {
@@ -307,6 +387,8 @@ pub fn measure(
             n,
             threads: variant.threads,
             mode: variant.mode,
+            k: variant.k,
+            gpair_rhs_per_s: rate(median_s) * variant.k as f64,
             median_s,
             gentries_per_s: rate(median_s),
             floor_gentries_per_s: rate(floor_s),
@@ -381,13 +463,21 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             for &schedule in &args.schedule {
                 for &stores in &args.stores {
                     for &tile in &tiles {
-                        variants.push(Variant {
-                            threads,
-                            mode,
-                            schedule,
-                            stores,
-                            tile,
-                        });
+                        let ks: Vec<usize> = if mode == Mode::Apply {
+                            args.k.iter().map(|&k| k as usize).collect()
+                        } else {
+                            vec![1]
+                        };
+                        for k in ks {
+                            variants.push(Variant {
+                                threads,
+                                mode,
+                                schedule,
+                                stores,
+                                tile,
+                                k,
+                            });
+                        }
                     }
                 }
             }
@@ -457,16 +547,32 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             } else {
                 writeln!(
                     report,
-                    "{:>7} {:>7}  {:<8} {}{:>10.3} {:>12.3} {:>10.3} ({:<10} {:>9.2}",
+                    "{:>7} {:>7}  {:<8} {}{:>10.3} {:>12.3} {:>22} {:>9}",
                     line.n,
                     line.threads,
-                    arg_name(line.mode),
+                    match line.mode {
+                        Mode::Apply => format!("apply k={}", line.k),
+                        mode => arg_name(mode),
+                    },
                     variant_columns(varies, Some(&line)),
                     line.median_s * 1e3,
                     line.gentries_per_s,
-                    line.floor_gentries_per_s,
-                    format!("{})", line.floor_stores),
-                    line.ratio_to_floor
+                    if line.mode.has_floor() {
+                        format!(
+                            "{:.3} ({:<10}",
+                            line.floor_gentries_per_s,
+                            format!("{})", line.floor_stores)
+                        )
+                    } else if line.mode == Mode::Apply {
+                        format!("{:.3} G pair·rhs/s", line.gpair_rhs_per_s)
+                    } else {
+                        "-".to_string()
+                    },
+                    if line.mode.has_floor() {
+                        format!("{:.2}", line.ratio_to_floor)
+                    } else {
+                        "-".to_string()
+                    }
                 )?;
             }
         }

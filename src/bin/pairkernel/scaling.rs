@@ -87,6 +87,7 @@ pub fn run(args: &ScalingArgs) -> Result<(), Failure> {
         schedule: ScheduleArg::Auto,
         stores: StoresArg::Auto,
         tile: pairkernel::Plan::default().tile_shape(),
+        k: 1,
     };
     let variants_for = |n: usize| {
         let mut variants = vec![variant(1, Mode::Into), variant(all, Mode::Into)];

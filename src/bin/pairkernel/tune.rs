@@ -156,6 +156,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
                     schedule: ScheduleArg::Auto,
                     stores: StoresArg::Auto,
                     tile: (tile.rows, tile.cols),
+                    k: 1,
                 });
             }
         }
