@@ -6,7 +6,9 @@
 //! row schedule (every entry computed, the crate's schedule before the symmetric one), the store
 //! floor (`Plan::fill_floor`, streaming stores, no arithmetic), and two baselines: the scalar
 //! `reference` (one thread, allocates, as its API does) and a naive row-parallel scalar loop
-//! over rayon into a reused buffer. `tile_sweep`: tile shapes at N = 3000.
+//! over rayon into a reused buffer. `tile_sweep`: tile shapes at N = 3000. `apply`: the
+//! matrix-free product at N = 10⁴ with k = 1, 4, 8, 16 right-hand sides (elements = pair
+//! evaluations × right-hand sides).
 //!
 //! The binary's `pairkernel bench` measures the same against the floor in one interleaved run,
 //! which is the fairer comparison on a noisy machine; these give criterion's statistics.
@@ -19,8 +21,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use pairkernel::{KernelMatrix, Nodes, Plan, Schedule, Stores, reference};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
 const SIZES: &[usize] = &[500, 1000, 2000, 3000, 5000, 10000];
@@ -119,5 +121,25 @@ fn tile_sweep(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kernel_matrix, tile_sweep);
+fn apply(c: &mut Criterion) {
+    const N: usize = 10_000;
+    let mut group = c.benchmark_group(format!("apply N={N} [{}]", build_label()));
+    let nodes = random_nodes(N);
+    let mut rng = StdRng::seed_from_u64(11);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    for k in [1, 4, 8, 16] {
+        let x: Vec<f64> = (0..N * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let mut y = vec![0.0; N * k];
+        // Elements = pair evaluations × right-hand sides.
+        group.throughput(Throughput::Elements((N * N * k) as u64));
+        let plan = Plan::default();
+        group.bench_function(BenchmarkId::new("apply_many", k), |b| {
+            b.iter(|| plan.apply_many(&nodes, &x, k, black_box(&mut y)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, kernel_matrix, tile_sweep, apply);
 criterion_main!(benches);

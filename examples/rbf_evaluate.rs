@@ -47,7 +47,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = n + 4;
     let mut system = DMatrix::<f64>::zeros(size, size);
     for i in 0..n {
-        system.row_mut(i).columns_mut(0, n).copy_from_slice(d.row(i));
+        system
+            .row_mut(i)
+            .columns_mut(0, n)
+            .copy_from_slice(d.row(i));
         let [x, y, z] = centre_points[i];
         for (c, value) in [1.0, x, y, z].into_iter().enumerate() {
             system[(i, n + c)] = value;

@@ -49,6 +49,10 @@
 //! - A [`Plan`] carries the tile shape, thread count, schedule and stores; the free functions
 //!   use [`Plan::default`]. [`Plan::fill_floor`] writes the same memory with the same stores and
 //!   no arithmetic: the floor the binary's `bench` subcommand measures every result against.
+//! - Matrix-free products (`apply.rs`): [`Plan::apply`], [`Plan::apply_many`],
+//!   [`Plan::cross_apply`] and [`Plan::cross_apply_many`] compute `y = D·x` (or `C·x`) with the
+//!   same entry arithmetic, never storing the matrix: O(N) memory for N that would need
+//!   terabytes as a dense matrix, in a fixed summation order that makes them deterministic.
 //! - [`reference`](mod@reference) holds the plain scalar loops every fast path is tested against.
 //!
 //! ## Guarantees
