@@ -10,15 +10,20 @@ fn pairkernel(args: &[&str]) -> std::process::Output {
         .expect("the binary starts")
 }
 
-#[test]
-fn the_experiment_reports_times_speedup_throughput_and_error() {
-    let out = pairkernel(&["--n", "300", "--seed", "3", "--reps", "2"]);
+/// Runs the binary, asserts that it succeeded (showing its stderr if not), returns its stdout.
+fn pairkernel_ok(args: &[&str]) -> String {
+    let out = pairkernel(args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_experiment_reports_times_speedup_throughput_and_error() {
+    let text = pairkernel_ok(&["--n", "300", "--seed", "3", "--reps", "2"]);
     for expected in [
         "N = 300 random nodes",
         "1 thread (median)",
@@ -89,7 +94,7 @@ fn help_explains_the_options() {
 
 #[test]
 fn bench_prints_one_json_object_per_variant_with_the_floor_beside_it() {
-    let out = pairkernel(&[
+    let text = pairkernel_ok(&[
         "bench",
         "--n",
         "40,72",
@@ -101,12 +106,6 @@ fn bench_prints_one_json_object_per_variant_with_the_floor_beside_it() {
         "2",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
@@ -144,13 +143,7 @@ fn bench_prints_one_json_object_per_variant_with_the_floor_beside_it() {
 
 #[test]
 fn bench_without_json_prints_a_table_and_refuses_bad_tiles() {
-    let out = pairkernel(&["bench", "--n", "16", "--threads", "1", "--reps", "1"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = pairkernel_ok(&["bench", "--n", "16", "--threads", "1", "--reps", "1"]);
     for expected in [
         "G entries/s",
         "floor G entries/s",
@@ -175,13 +168,7 @@ fn bench_without_json_prints_a_table_and_refuses_bad_tiles() {
 fn tune_quick_writes_a_tuning_file_with_the_winner_and_the_machine() {
     let dir = std::env::temp_dir().join(format!("pairkernel-tune-{}", std::process::id()));
     let path = dir.join("tuning.toml");
-    let out = pairkernel(&["tune", "--quick", "--out", path.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = pairkernel_ok(&["tune", "--quick", "--out", path.to_str().unwrap()]);
     assert!(
         text.contains("<- default"),
         "the default tile's row is marked:\n{text}"

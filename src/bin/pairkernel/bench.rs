@@ -250,7 +250,16 @@ pub fn measure(
             None
         },
         vec: if uses(&[Mode::IntoVec]) {
-            KernelMatrix::zeros(n, n)?.as_slice().to_vec()
+            // Fallibly, like the library: `vec![0.0; n * n]` would abort on a too-large N.
+            let mut v = Vec::new();
+            v.try_reserve_exact(n * n)
+                .map_err(|_| pairkernel::Error::AllocationFailed {
+                    rows: n,
+                    cols: n,
+                    bytes: n * n * size_of::<f64>(),
+                })?;
+            v.resize(n * n, 0.0);
+            v
         } else {
             Vec::new()
         },
