@@ -1,4 +1,5 @@
-//! The plan: tile shape and thread count, and the entry points that use them.
+//! The plan: tile shape, thread count, schedule and stores, and the entry points that use them
+//! (dense matrices, matrix-free products, the store floor).
 //!
 //! Parallelism is a value the caller passes, not a global: `threads(1)` runs on the calling
 //! thread without touching rayon, `threads(0)` runs in the rayon pool the call is made from (the
