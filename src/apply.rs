@@ -1,9 +1,9 @@
 //! Matrix-free products: `y = C·x` for the P × Q cross matrix `C[i][j] = φ(|pᵢ − qⱼ|)` (and the
 //! kernel matrix, `C = D`), without ever storing `C`.
 //!
-//! Memory is O((P + Q)·k). The entries come from the tile kernel's one copy of the
-//! distance-and-cubic arithmetic ([`pair_entries_x4`]), four columns at a time, and are
-//! multiplied into the right-hand sides at once.
+//! Memory is O((P + Q)·k). The entries come from the one copy of the distance-and-cubic
+//! arithmetic ([`crate::arithmetic`]), four columns at a time, and are multiplied into the
+//! right-hand sides at once.
 //!
 //! Blocking: rows in blocks (the plan's tile rows; the unit of parallel work), columns in blocks
 //! whose nodes and right-hand-side values fit in L1 together, so that every row of a block
@@ -16,13 +16,19 @@
 //! the lanes are combined as `(s₀ + s₁) + (s₂ + s₃)`. Column blocks only cut that sequence, they
 //! do not reorder it. The last, partial lane group goes through the same arithmetic, its lanes
 //! past the last column masked to zero.
+//!
+//! Infinite entries: an entry is `+∞` where φ exceeds `f64::MAX`, and `∞ · 0` is NaN, while a
+//! zero weight contributes exactly nothing to the exact sum. When the nodes span enough for an
+//! entry to overflow (an axis range of [`OVERFLOW_FREE_EXTENT`] or more, which no realistic
+//! data has), every term is added only where its weight is non-zero: one blend per term, paid
+//! only then. An infinite entry with a non-zero weight still gives ±∞, as the exact sum does.
 
 use rayon::prelude::*;
 use wide::f64x4;
 
+use crate::arithmetic::EntryArithmetic;
 use crate::nodes::{LANES, Nodes};
 use crate::schedule::Parallelism;
-use crate::tile::pair_entries_x4;
 
 /// Right-hand sides per pass: their accumulators stay in registers (16 of them, plus the node
 /// differences, fit the 32 vector registers of AVX-512VL builds).
@@ -32,9 +38,13 @@ pub(crate) const MAX_RHS_PER_PASS: usize = 16;
 /// accumulators and whatever else is there.
 const COLUMN_BLOCK_BYTES: usize = 24 << 10;
 
+/// Below this range on every axis (over both node sets), no two nodes are more than
+/// √3 · 5·10¹⁰² ≈ 8.7·10¹⁰² apart, where φ ≈ 5.5·10³⁰⁷ < `f64::MAX`: no entry is infinite.
+pub(crate) const OVERFLOW_FREE_EXTENT: f64 = 5e102;
+
 /// Computes `y = C·x` for `k` right-hand sides: `x` is `Q × k` row-major (entry `j`, right-hand
 /// side `m` at `j·k + m`), `y` is `P × k` row-major. Lengths and finiteness have been checked.
-pub(crate) fn cross_apply(
+pub(crate) fn cross_apply<A: EntryArithmetic>(
     rows: &Nodes,
     cols: &Nodes,
     x: &[f64],
@@ -46,15 +56,27 @@ pub(crate) fn cross_apply(
     if y.is_empty() {
         return;
     }
+    let ranges = [rows.axis_ranges(), cols.axis_ranges()];
+    let may_overflow = (0..3).any(|axis| {
+        let low = ranges[0][axis][0].min(ranges[1][axis][0]);
+        let high = ranges[0][axis][1].max(ranges[1][axis][1]);
+        // An overflowing difference is +∞ and compares as not below the limit.
+        !(high - low < OVERFLOW_FREE_EXTENT)
+    });
     // LOOP 4: passes of up to MAX_RHS_PER_PASS right-hand sides.
     for first_rhs in (0..k).step_by(MAX_RHS_PER_PASS) {
         let pass = MAX_RHS_PER_PASS.min(k - first_rhs);
         macro_rules! run_pass {
             ($($width:literal)*) => {
                 match pass {
-                    $($width => apply_pass::<$width>(
-                        rows, cols, x, k, first_rhs, y, row_block, parallelism,
-                    ),)*
+                    $($width => match may_overflow {
+                        false => apply_pass::<A, $width, false>(
+                            rows, cols, x, k, first_rhs, y, row_block, parallelism,
+                        ),
+                        true => apply_pass::<A, $width, true>(
+                            rows, cols, x, k, first_rhs, y, row_block, parallelism,
+                        ),
+                    },)*
                     _ => unreachable!("a pass has 1 ..= MAX_RHS_PER_PASS right-hand sides"),
                 }
             };
@@ -63,9 +85,10 @@ pub(crate) fn cross_apply(
     }
 }
 
-/// One pass: right-hand sides `first_rhs .. first_rhs + K`.
+/// One pass: right-hand sides `first_rhs .. first_rhs + K`; `SKIP_ZERO_WEIGHTS` when an entry
+/// may be infinite.
 #[allow(clippy::too_many_arguments)]
-fn apply_pass<const K: usize>(
+fn apply_pass<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
     rows: &Nodes,
     cols: &Nodes,
     x: &[f64],
@@ -79,7 +102,7 @@ fn apply_pass<const K: usize>(
     let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<f64x4>() * (3 + K))).max(1);
     let block_len = row_block * k;
     let fill = |(block, y_block): (usize, &mut [f64])| {
-        apply_row_block::<K>(
+        apply_row_block::<A, K, SKIP_ZERO_WEIGHTS>(
             rows,
             block * row_block,
             cols,
@@ -114,7 +137,7 @@ fn pack_rhs<const K: usize>(x: &[f64], q: usize, k: usize, first: usize) -> Vec<
 
 /// Rows `first_row ..` (as many as `y_block` holds) against all columns.
 #[allow(clippy::too_many_arguments)]
-fn apply_row_block<const K: usize>(
+fn apply_row_block<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
     rows: &Nodes,
     first_row: usize,
     cols: &Nodes,
@@ -139,12 +162,17 @@ fn apply_row_block<const K: usize>(
             let mut acc = *row_sums;
             // LOOP 0: four columns at a time.
             for g in block_start..block_end {
-                let mut entries = pair_entries_x4(p, x_soa[g], y_soa[g], z_soa[g]);
+                let mut entries = A::entries_x4(p, x_soa[g], y_soa[g], z_soa[g]);
                 if g == full_groups {
                     entries = tail_lanes.select(entries, f64x4::ZERO);
                 }
                 for (sum, &rhs) in acc.iter_mut().zip(&packed[g]) {
-                    *sum = entries.mul_add(rhs, *sum);
+                    let term_added = entries.mul_add(rhs, *sum);
+                    *sum = if SKIP_ZERO_WEIGHTS {
+                        rhs.simd_ne(f64x4::ZERO).select(term_added, *sum)
+                    } else {
+                        term_added
+                    };
                 }
             }
             *row_sums = acc;

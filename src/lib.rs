@@ -78,6 +78,7 @@
 #![deny(missing_docs)]
 
 mod apply;
+mod arithmetic;
 mod defaults;
 mod error;
 pub mod machine;
@@ -95,6 +96,7 @@ mod tile;
 mod tuning_config;
 mod window;
 
+pub use arithmetic::Accuracy;
 pub use error::{Axis, Error};
 pub use matrix::KernelMatrix;
 pub use nodes::Nodes;

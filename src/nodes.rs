@@ -121,6 +121,17 @@ impl Nodes {
         (0..self.len).map(|i| self.point(i)).collect()
     }
 
+    /// `[min, max]` of each axis over the nodes (`[+∞, −∞]` for an empty set).
+    pub(crate) fn axis_ranges(&self) -> [[f64; 2]; 3] {
+        let mut ranges = [[f64::INFINITY, f64::NEG_INFINITY]; 3];
+        for i in 0..self.len {
+            for (range, value) in ranges.iter_mut().zip(self.point(i)) {
+                *range = [range[0].min(value), range[1].max(value)];
+            }
+        }
+        ranges
+    }
+
     /// The x, y and z columns as lane groups of four nodes, zero-padded to whole groups.
     pub(crate) fn columns_soa(&self) -> (&[f64x4], &[f64x4], &[f64x4]) {
         (&self.x_soa, &self.y_soa, &self.z_soa)

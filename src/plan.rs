@@ -9,6 +9,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::apply;
+use crate::arithmetic::{Accuracy, Compensated, EntryArithmetic, Fast};
 use crate::defaults;
 use crate::error::Error;
 use crate::matrix::{KernelMatrix, entry_count};
@@ -37,6 +38,7 @@ pub struct Plan {
     threads: usize,
     schedule: Schedule,
     stores: Stores,
+    accuracy: Accuracy,
     /// Where the tile came from: the build's default, or `Plan::tile`.
     tile_source: &'static str,
     /// The dedicated pool for `threads >= 2`, started on first use; shared by clones.
@@ -58,6 +60,7 @@ impl Default for Plan {
             threads: 0,
             schedule: Schedule::Auto,
             stores: Stores::Auto,
+            accuracy: Accuracy::Compensated,
             tile_source: defaults::TILE_SOURCE,
             pool: Arc::default(),
         }
@@ -107,6 +110,18 @@ impl Plan {
     /// that measured faster (large, reused outputs).
     pub fn stores(self, stores: Stores) -> Plan {
         Plan { stores, ..self }
+    }
+
+    /// The entry arithmetic: [`Accuracy::Compensated`] (within 3 ulp of exact) by default, or
+    /// [`Accuracy::Fast`] (within 11 ulp). Applies to the dense matrices and the matrix-free
+    /// products alike.
+    pub fn accuracy(self, accuracy: Accuracy) -> Plan {
+        Plan { accuracy, ..self }
+    }
+
+    /// The accuracy as set.
+    pub fn accuracy_setting(&self) -> Accuracy {
+        self.accuracy
     }
 
     /// The schedule as set.
@@ -277,8 +292,13 @@ impl Plan {
                 value: x[index],
             });
         }
-        self.on_threads(|parallelism| {
-            apply::cross_apply(rows, cols, x, k, y, tile.band_rows, parallelism)
+        self.on_threads(|parallelism| match self.accuracy {
+            Accuracy::Compensated => {
+                apply::cross_apply::<Compensated>(rows, cols, x, k, y, tile.band_rows, parallelism)
+            }
+            Accuracy::Fast => {
+                apply::cross_apply::<Fast>(rows, cols, x, k, y, tile.band_rows, parallelism)
+            }
         })
     }
 
@@ -362,13 +382,19 @@ impl Plan {
     ) -> Result<(), Error> {
         let streaming = store::choose(self.stores, out.len(), fresh);
         let symmetric = square && self.schedule != Schedule::Rows;
-        match streaming {
-            false => self.fill_with::<Plain>(rows, cols, symmetric, out),
-            true => self.fill_with::<Streaming>(rows, cols, symmetric, out),
+        match (streaming, self.accuracy) {
+            (false, Accuracy::Compensated) => {
+                self.fill_with::<Plain, Compensated>(rows, cols, symmetric, out)
+            }
+            (false, Accuracy::Fast) => self.fill_with::<Plain, Fast>(rows, cols, symmetric, out),
+            (true, Accuracy::Compensated) => {
+                self.fill_with::<Streaming, Compensated>(rows, cols, symmetric, out)
+            }
+            (true, Accuracy::Fast) => self.fill_with::<Streaming, Fast>(rows, cols, symmetric, out),
         }
     }
 
-    fn fill_with<S: StorePath>(
+    fn fill_with<S: StorePath, A: EntryArithmetic>(
         &self,
         rows: &Nodes,
         cols: &Nodes,
@@ -377,10 +403,10 @@ impl Plan {
     ) -> Result<(), Error> {
         if symmetric {
             let shape = SymmetricShape::new(self.tile_rows, self.tile_cols, rows.len());
-            self.on_threads(|parallelism| fill_symmetric::<S>(rows, shape, parallelism, out))
+            self.on_threads(|parallelism| fill_symmetric::<S, A>(rows, shape, parallelism, out))
         } else {
             let tile = self.tile_for(rows.len())?;
-            self.on_threads(|parallelism| fill_matrix::<S>(rows, cols, tile, parallelism, out))
+            self.on_threads(|parallelism| fill_matrix::<S, A>(rows, cols, tile, parallelism, out))
         }
     }
 

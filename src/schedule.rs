@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 use wide::f64x4;
 
+use crate::arithmetic::EntryArithmetic;
 use crate::nodes::{LANES, Nodes};
 use crate::store::StorePath;
 use crate::tile::fill_band;
@@ -61,7 +62,7 @@ pub(crate) enum Parallelism {
 }
 
 /// Fills `out` (`rows.len() × cols.len()`, row-major; the caller has checked its length).
-pub(crate) fn fill_matrix<S: StorePath>(
+pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic>(
     rows: &Nodes,
     cols: &Nodes,
     tile: TileShape,
@@ -75,7 +76,7 @@ pub(crate) fn fill_matrix<S: StorePath>(
     // `band_len` <= out.len(), since band_rows <= rows.len().
     let band_len = tile.band_rows * cols.len();
     let fill = |(band_index, band): (usize, &mut [f64])| {
-        fill_band::<S>(
+        fill_band::<S, A>(
             rows,
             band_index * tile.band_rows,
             cols,

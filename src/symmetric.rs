@@ -9,7 +9,7 @@
 //! with `vᵢ` the row node, where the row schedule computes `φ(|vⱼ − vᵢ|)`. The two are equal
 //! bit for bit: each coordinate difference is the negation of the other (round-to-nearest is
 //! symmetric), its square is the same, and r² sums the three squares in the same order (see
-//! [`pair_entries_x4`]). `tests/properties.rs` checks it on every plan.
+//! [`crate::arithmetic`]). `tests/properties.rs` checks it on every plan.
 //!
 //! Work: rows are cut into bands of whole 8-row blocks. Band `k` owns the rectangle of its rows
 //! right of the diagonal and the column strip below it (the mirror of that rectangle); these
@@ -26,10 +26,10 @@ use std::ops::Range;
 use rayon::prelude::*;
 use wide::f64x4;
 
+use crate::arithmetic::EntryArithmetic;
 use crate::nodes::{LANES, Nodes};
 use crate::schedule::Parallelism;
 use crate::store::StorePath;
-use crate::tile::pair_entries_x4;
 use crate::window::{SharedOutput, Window};
 
 /// Rows (and columns) of a block: two lane groups.
@@ -59,7 +59,7 @@ impl SymmetricShape {
 
 /// Fills `out` (`N × N`, row-major; the caller has checked its length) with the kernel matrix
 /// of `nodes`.
-pub(crate) fn fill_symmetric<S: StorePath>(
+pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic>(
     nodes: &Nodes,
     shape: SymmetricShape,
     parallelism: Parallelism,
@@ -93,7 +93,7 @@ pub(crate) fn fill_symmetric<S: StorePath>(
                     output.window(rows.end..n, rows.clone()),
                 )
             };
-            fill_band_symmetric::<S>(nodes, rows, shape.tile_cols, rectangle, strip);
+            fill_band_symmetric::<S, A>(nodes, rows, shape.tile_cols, rectangle, strip);
         }
         S::finish();
     };
@@ -107,7 +107,7 @@ pub(crate) fn fill_symmetric<S: StorePath>(
 /// One band: every block `(a, b)` with `a` in the band's rows and `b ≥ a`, stored at `(a, b)`
 /// (in `rectangle`) and mirrored at `(b, a)` (in `rectangle` for `b` inside the band, in
 /// `strip` below it).
-fn fill_band_symmetric<S: StorePath>(
+fn fill_band_symmetric<S: StorePath, A: EntryArithmetic>(
     nodes: &Nodes,
     rows: Range<usize>,
     tile_cols: usize,
@@ -123,7 +123,7 @@ fn fill_band_symmetric<S: StorePath>(
             let row_points = block_row_points(nodes, block_row);
             // LOOP 0: the tile's blocks on or right of the diagonal.
             for block_col in (tile_start.max(block_row)..tile_end).step_by(BLOCK) {
-                let entries = block_entries(&row_points, nodes, block_col);
+                let entries = block_entries::<A>(&row_points, nodes, block_col);
                 store_block::<S>(
                     &entries,
                     block_row,
@@ -153,7 +153,7 @@ fn block_row_points(nodes: &Nodes, block_row: usize) -> [[f64x4; 3]; BLOCK] {
 
 /// The 8×8 block of entries: `[row k][lane group h]` for columns `block_col + 4h ..`.
 #[inline(always)]
-fn block_entries(
+fn block_entries<A: EntryArithmetic>(
     row_points: &[[f64x4; 3]; BLOCK],
     nodes: &Nodes,
     block_col: usize,
@@ -172,8 +172,8 @@ fn block_entries(
     let mut entries = [[f64x4::ZERO; 2]; BLOCK];
     for (row_entries, &p) in entries.iter_mut().zip(row_points) {
         *row_entries = [
-            pair_entries_x4(p, q0.0, q0.1, q0.2),
-            pair_entries_x4(p, q1.0, q1.1, q1.2),
+            A::entries_x4(p, q0.0, q0.1, q0.2),
+            A::entries_x4(p, q1.0, q1.1, q1.2),
         ];
     }
     entries

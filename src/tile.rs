@@ -6,37 +6,16 @@
 //! Why the default tile is wide (4096 columns, in L2 rather than L1) is in [`crate::defaults`].
 //!
 //! Four rows at a time (the band's last rows one by one), four columns at a time go through
-//! [`pair_entries_x4`] on [`f64x4`] lanes: differences, r², `sqrt`, then [`phi_x4`]. Each entry
-//! is a lane-wise function of its two nodes alone, so its bits cannot depend on the tile shape,
-//! the band, the thread that computes it or its neighbours. A row's last, partial lane group runs through the same
+//! the plan's [`EntryArithmetic`] on [`f64x4`] lanes. Each entry is a lane-wise function of its
+//! two nodes alone, so its bits cannot depend on the tile shape, the band, the thread that
+//! computes it or its neighbours. A row's last, partial lane group runs through the same
 //! arithmetic on the zero-padded columns (see [`crate::nodes`]) and stores only its valid lanes.
 
 use wide::f64x4;
 
+use crate::arithmetic::EntryArithmetic;
 use crate::nodes::{LANES, Nodes};
-use crate::radial::phi_x4;
 use crate::store::StorePath;
-
-/// φ(|p − q|) for one row node `p` (splatted) against four column nodes `q`.
-///
-/// r² is summed as `(dx·dx + dy·dy) + dz·dz` with separate multiplies and adds, the order of the
-/// reference, not by `mul_add`. Why: the rounding of r² is the largest error term (φ carries it
-/// 1.5-fold); made bit-identical to the reference's, it is shared instead of added, and the kernel
-/// stays within 4 ulp of the reference where a fused sum measured up to 8, with the same
-/// distance from the exact value (≤ 7 ulp measured either way). It also keeps r² independent of
-/// whether the build has FMA.
-///
-/// `D[i][j] == D[j][i]` exactly: `q − p` is `−(p − q)` bit for bit (round-to-nearest is
-/// symmetric), squares drop the sign, and the three squares are summed in the same x, y, z order.
-/// `D[i][i] == 0`: the differences are zero, so r² = r = φ = 0.
-#[inline(always)]
-pub(crate) fn pair_entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) -> f64x4 {
-    let dx = p[0] - qx;
-    let dy = p[1] - qy;
-    let dz = p[2] - qz;
-    let r_squared = dx * dx + dy * dy + dz * dz;
-    phi_x4(r_squared.sqrt(), r_squared)
-}
 
 /// Rows computed together per column lane group (register blocking): their column coordinates
 /// are loaded once for all of them, and four independent square roots are in flight. Measured
@@ -61,7 +40,7 @@ struct ColumnTile<'a> {
 /// row stride of `cols.len()`, in column tiles of `groups_per_tile` lane groups.
 ///
 /// `band.len()` must be a whole number of rows, and `cols` must be non-empty.
-pub(crate) fn fill_band<S: StorePath>(
+pub(crate) fn fill_band<S: StorePath, A: EntryArithmetic>(
     rows: &Nodes,
     first_row: usize,
     cols: &Nodes,
@@ -86,11 +65,11 @@ pub(crate) fn fill_band<S: StorePath>(
         let mut row = first_row;
         for step in &mut steps {
             let points = std::array::from_fn(|k| rows.point(row + k));
-            fill_rows::<S, ROWS_PER_STEP>(points, tile, step, row_stride);
+            fill_rows::<S, A, ROWS_PER_STEP>(points, tile, step, row_stride);
             row += ROWS_PER_STEP;
         }
         for single_row in steps.into_remainder().chunks_exact_mut(row_stride) {
-            fill_rows::<S, 1>([rows.point(row)], tile, single_row, row_stride);
+            fill_rows::<S, A, 1>([rows.point(row)], tile, single_row, row_stride);
             row += 1;
         }
     }
@@ -99,7 +78,7 @@ pub(crate) fn fill_band<S: StorePath>(
 /// `R` row nodes against one column tile; `out` holds the `R` rows (full stride `row_stride`),
 /// of which the tile's columns are written.
 #[inline(always)]
-fn fill_rows<S: StorePath, const R: usize>(
+fn fill_rows<S: StorePath, A: EntryArithmetic, const R: usize>(
     row_points: [[f64; 3]; R],
     tile: ColumnTile<'_>,
     out: &mut [f64],
@@ -114,7 +93,7 @@ fn fill_rows<S: StorePath, const R: usize>(
         for (k, &p_k) in p.iter().enumerate() {
             let at = k * row_stride + col;
             let dst = (&mut out[at..at + LANES]).try_into().expect("a lane group");
-            S::store_x4(dst, pair_entries_x4(p_k, qx, qy, qz));
+            S::store_x4(dst, A::entries_x4(p_k, qx, qy, qz));
         }
     }
     // The matrix's last columns, when they do not fill a lane group: the same arithmetic on the
@@ -126,7 +105,7 @@ fn fill_rows<S: StorePath, const R: usize>(
         let col = tile.first_col + g * LANES;
         for (k, &p_k) in p.iter().enumerate() {
             let at = k * row_stride + col;
-            let entries = pair_entries_x4(p_k, qx, qy, qz);
+            let entries = A::entries_x4(p_k, qx, qy, qz);
             out[at..at + tail_len].copy_from_slice(&entries.as_array()[..tail_len]);
         }
     }

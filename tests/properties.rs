@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use pairkernel::{KernelMatrix, Nodes, Plan, reference};
+use pairkernel::{Accuracy, KernelMatrix, Nodes, Plan, reference};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -15,7 +15,8 @@ fn assert_accurate(rows: &[[f64; 3]], cols: &[[f64; 3]], got: &[f64]) -> Result<
     for (i, p) in rows.iter().enumerate() {
         for (j, q) in cols.iter().enumerate() {
             let entry = got[i * cols.len() + j];
-            let from_exact = ulps_from_exact(entry, exact_phi(*p, *q));
+            let exact = exact_phi(*p, *q);
+            let from_exact = ulps_from_exact(entry, exact);
             prop_assert!(
                 from_exact <= ULP_BOUND,
                 "entry ({}, {}) = {:e} is {} ulp from exact, p = {:?}, q = {:?}",
@@ -26,9 +27,9 @@ fn assert_accurate(rows: &[[f64; 3]], cols: &[[f64; 3]], got: &[f64]) -> Result<
                 p,
                 q
             );
-            let from_reference = ulps_apart(entry, expected[i * cols.len() + j]);
+            let from_reference = ulps_apart_of_exact(entry, expected[i * cols.len() + j], exact);
             prop_assert!(
-                from_reference <= ULP_BOUND,
+                from_reference <= FROM_REFERENCE_ULP_BOUND,
                 "entry ({}, {}) = {:e} is {} ulp from reference {:e}",
                 i,
                 j,
@@ -104,6 +105,27 @@ proptest! {
     }
 
     #[test]
+    fn the_fast_order_is_deterministic_symmetric_and_within_its_bound(
+        points in point_set(200),
+        plan in any_plan(),
+    ) {
+        let nodes = Nodes::from_points(&points).unwrap();
+        let fast = Plan::new().threads(1).accuracy(Accuracy::Fast);
+        let expected = bits(fast.kernel_matrix(&nodes).unwrap().as_slice());
+        let plan = plan.accuracy(Accuracy::Fast);
+        prop_assert_eq!(&bits(plan.kernel_matrix(&nodes).unwrap().as_slice()), &expected);
+        prop_assert_eq!(&bits(plan.cross_matrix(&nodes, &nodes).unwrap().as_slice()), &expected);
+        let n = points.len();
+        for (i, p) in points.iter().enumerate() {
+            for (j, q) in points.iter().enumerate() {
+                let entry = f64::from_bits(expected[i * n + j]);
+                prop_assert_eq!(entry.to_bits(), expected[j * n + i]);
+                prop_assert!(ulps_from_exact(entry, exact_phi(*p, *q)) <= FAST_ULP_BOUND);
+            }
+        }
+    }
+
+    #[test]
     fn cross_matrix_matches_reference_for_any_shape(
         row_points in point_set(150),
         col_points in point_set(150),
@@ -165,8 +187,10 @@ fn awkward_sizes_agree_bitwise_under_every_plan() {
             .enumerate()
         {
             let got = f64::from_bits(got);
+            let exact = exact_phi(points[i / n], points[i % n]);
             assert!(
-                ulps_apart(got, want) <= ULP_BOUND,
+                ulps_from_exact(got, exact) <= ULP_BOUND
+                    && ulps_apart_of_exact(got, want, exact) <= FROM_REFERENCE_ULP_BOUND,
                 "n = {n}, entry {i}: {got:e} vs {want:e}"
             );
         }
@@ -174,7 +198,19 @@ fn awkward_sizes_agree_bitwise_under_every_plan() {
         let six = Nodes::random(6, &mut StdRng::seed_from_u64(6000 + n as u64));
         let cross_expected = serial_cross_bits(&nodes, &six);
         let cross_t_expected = serial_cross_bits(&six, &nodes);
+        let fast_expected = bits(
+            Plan::new()
+                .threads(1)
+                .accuracy(Accuracy::Fast)
+                .kernel_matrix(&nodes)
+                .unwrap()
+                .as_slice(),
+        );
         for plan in &plans {
+            let fast = plan.clone().accuracy(Accuracy::Fast);
+            let mut out = vec![f64::NAN; n * n];
+            fast.kernel_matrix_into(&nodes, &mut out).unwrap();
+            assert_eq!(bits(&out), fast_expected, "n = {n}, {fast:?}");
             let mut out = vec![f64::NAN; n * n];
             plan.kernel_matrix_into(&nodes, &mut out).unwrap();
             assert_eq!(bits(&out), expected, "n = {n}, {plan:?}");

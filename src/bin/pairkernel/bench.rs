@@ -14,7 +14,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
-use pairkernel::{KernelMatrix, Nodes, Plan, Schedule, Stores, reference};
+use pairkernel::{Accuracy, KernelMatrix, Nodes, Plan, Schedule, Stores, reference};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// Stores of the kernel, comma-separated (the floor always tries plain and streaming).
     #[arg(long, value_delimiter = ',', value_enum, default_value = "auto")]
     stores: Vec<StoresArg>,
+    /// Entry arithmetic, comma-separated: `compensated` (the default, within 3 ulp) or `fast`.
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "compensated")]
+    accuracy: Vec<AccuracyArg>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -102,6 +105,14 @@ pub enum StoresArg {
     Streaming,
 }
 
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccuracyArg {
+    #[default]
+    Compensated,
+    Fast,
+}
+
 pub fn parse_tile(text: &str) -> Result<(usize, usize), String> {
     let (rows, cols) = text
         .split_once(['x', 'X'])
@@ -123,6 +134,7 @@ pub struct Variant {
     pub mode: Mode,
     pub schedule: ScheduleArg,
     pub stores: StoresArg,
+    pub accuracy: AccuracyArg,
     pub tile: (usize, usize),
     /// Right-hand sides (the `apply` mode; 1 otherwise).
     pub k: usize,
@@ -143,6 +155,10 @@ impl Variant {
                 StoresArg::Auto => Stores::Auto,
                 StoresArg::Plain => Stores::Plain,
                 StoresArg::Streaming => Stores::Streaming,
+            })
+            .accuracy(match self.accuracy {
+                AccuracyArg::Compensated => Accuracy::Compensated,
+                AccuracyArg::Fast => Accuracy::Fast,
             })
     }
 }
@@ -169,6 +185,7 @@ pub struct Measurement {
     pub tile_cols: usize,
     pub schedule: ScheduleArg,
     pub stores: StoresArg,
+    pub accuracy: AccuracyArg,
     pub simd: String,
 }
 
@@ -409,6 +426,7 @@ pub fn measure(
             tile_cols: variant.tile.1,
             schedule: variant.schedule,
             stores: variant.stores,
+            accuracy: variant.accuracy,
             simd: simd.clone(),
         });
     }
@@ -478,14 +496,17 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
                             vec![1]
                         };
                         for k in ks {
-                            variants.push(Variant {
-                                threads,
-                                mode,
-                                schedule,
-                                stores,
-                                tile,
-                                k,
-                            });
+                            for &accuracy in &args.accuracy {
+                                variants.push(Variant {
+                                    threads,
+                                    mode,
+                                    schedule,
+                                    stores,
+                                    accuracy,
+                                    tile,
+                                    k,
+                                });
+                            }
                         }
                     }
                 }
@@ -497,6 +518,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         args.schedule.len() > 1,
         args.stores.len() > 1,
         tiles.len() > 1,
+        args.accuracy.len() > 1,
     );
     if !args.json {
         let mut fixed = Vec::new();
@@ -508,6 +530,9 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         }
         if !varies.2 {
             fixed.push(format!("tile {}x{}", tiles[0].0, tiles[0].1));
+        }
+        if !varies.3 {
+            fixed.push(format!("accuracy {}", arg_name(args.accuracy[0])));
         }
         writeln!(
             report,
@@ -590,7 +615,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
 }
 
 /// The table cells of the settings that vary (headers for `None`).
-fn variant_columns(varies: (bool, bool, bool), line: Option<&Measurement>) -> String {
+fn variant_columns(varies: (bool, bool, bool, bool), line: Option<&Measurement>) -> String {
     let mut cells = String::new();
     if varies.0 {
         let cell = line.map_or("schedule".to_string(), |l| arg_name(l.schedule));
@@ -605,6 +630,10 @@ fn variant_columns(varies: (bool, bool, bool), line: Option<&Measurement>) -> St
             format!("{}x{}", l.tile_rows, l.tile_cols)
         });
         cells += &format!("{cell:<10}");
+    }
+    if varies.3 {
+        let cell = line.map_or("accuracy".to_string(), |l| arg_name(l.accuracy));
+        cells += &format!("{cell:<12}");
     }
     cells
 }

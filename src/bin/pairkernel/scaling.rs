@@ -13,7 +13,9 @@ use std::sync::atomic::AtomicBool;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::bench::{Measurement, Mode, Pools, ScheduleArg, StoresArg, Variant, measure};
+use crate::bench::{
+    AccuracyArg, Measurement, Mode, Pools, ScheduleArg, StoresArg, Variant, measure,
+};
 use crate::experiment::MAX_N;
 use crate::figures::{self, Chart, Marker, Series};
 use crate::{Failure, pin_current_thread};
@@ -86,6 +88,7 @@ pub fn run(args: &ScalingArgs) -> Result<(), Failure> {
         mode,
         schedule: ScheduleArg::Auto,
         stores: StoresArg::Auto,
+        accuracy: AccuracyArg::default(),
         tile: pairkernel::Plan::default().tile_shape(),
         k: 1,
     };

@@ -15,7 +15,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pairkernel::Plan;
 use serde::Serialize;
 
-use crate::bench::{Measurement, Mode, Pools, ScheduleArg, StoresArg, Variant, measure};
+use crate::bench::{
+    AccuracyArg, Measurement, Mode, Pools, ScheduleArg, StoresArg, Variant, measure,
+};
 use crate::experiment::MAX_N;
 use crate::tuning_config::{self, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile};
 use crate::{Failure, pin_current_thread};
@@ -155,6 +157,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
                     mode,
                     schedule: ScheduleArg::Auto,
                     stores: StoresArg::Auto,
+                    accuracy: AccuracyArg::default(),
                     tile: (tile.rows, tile.cols),
                     k: 1,
                 });

@@ -1,0 +1,219 @@
+//! The entry arithmetic: φ(|p − q|) for one row node against four column nodes, in the two
+//! orders a [`Plan`](crate::Plan) can choose between ([`Accuracy`]).
+//!
+//! Every schedule and the matrix-free products call [`EntryArithmetic::entries_x4`] for every
+//! entry they compute; there is no other copy of this arithmetic. Each entry is a lane-wise
+//! function of its two nodes alone, so its bits cannot depend on the tile shape, the band, the
+//! thread or its neighbours.
+//!
+//! # The compensated order (the default), and its error budget
+//! Measured against exact arithmetic, the plain order's error came almost all from r²: each
+//! coordinate difference is rounded (relative error up to u = 2⁻⁵³), then squared and summed
+//! (three more roundings), and φ carries r²'s relative error 1.5-fold. So r² is computed
+//! (nearly) exactly, as an unevaluated sum `hi + lo`, with error-free transformations:
+//!
+//! | step | how | error |
+//! |---|---|---|
+//! | differences `dx, dy, dz` | two-sum: `d = h + l` exactly | none |
+//! | squares `h²` | `h·h` and its exact rounding error, by one FMA | none |
+//! | cross terms `2hl` | one FMA chain (they are ≤ 2u of `h²`) | ≤ 2⁻¹⁰⁴ relative, with `l²` dropped |
+//! | the sum of the squares | two-sum twice | none |
+//! | `r² = hi + lo` | renormalised (fast two-sum): `hi` is r² rounded to nearest | `lo` is the rest |
+//! | `r = √hi` | one correctly rounded square root | ≤ 1.5u relative (u from rounding, u/2 from `hi`) |
+//! | `g = r/12 + 1/6` | one FMA with the f64 constants | ≤ 1.5u·r/(r+2) + u |
+//! | the constants | both are exactly (1 − 2⁻⁵⁴) of 1/12 and 1/6 | compensated exactly, in `lo` |
+//! | `φ = (hi + lo)·g` | one FMA, `hi·g + lo·g` | ½ ulp |
+//!
+//! So φ is within (1.5u + u) relative + ½ ulp of the exact value: **at most 3 ulp**. The
+//! worst-case hunt in `tests/accuracy.rs` (random pairs at mixed scales, then a hill-climb
+//! against double-double arithmetic) finds 2.2. The price is about 45 more floating-point
+//! operations per four entries, next to one `vsqrtpd`: the README gives the throughput measured
+//! with both orders side by side.
+//!
+//! # The fast order (opt-in)
+//! The first round's arithmetic: `r² = (dx·dx + dy·dy) + dz·dz` with rounded differences,
+//! `φ = r²·(√r²·(1/12) + 1/6)`. Eleven operations; a worst-case analysis allows about 11 ulp,
+//! the hunt finds more than 8. For users who prefer the last few percent of speed.
+//!
+//! # Both orders
+//! `D[i][j] == D[j][i]` bit for bit: `q − p` is `−(p − q)` exactly (round-to-nearest is
+//! symmetric), so is the two-sum's error term (it is the exact remainder), every later step sees
+//! only squares and products of two negated values, and the axes are summed in the same order.
+//! `D[i][i] == 0`: every term is zero. An entry whose r² overflows is `+∞`; near `f64::MAX`
+//! the bound holds with `+∞` standing for 2¹⁰²⁴ (an exact value less than 3 ulp above `MAX`
+//! may come out as `MAX`).
+//!
+//! # Platform-specific behavior
+//! Without the `fma` target feature `wide`'s `mul_add` is a multiply and an add. The square's
+//! rounding error is then taken by Dekker's split instead (exact as well, so the same bits),
+//! but the other fused steps round twice: the last bit may differ from an FMA build, and the
+//! bound is then 4 ulp (two more half-ulp roundings), not asserted by CI, which builds for the
+//! CPU it runs on.
+
+use wide::f64x4;
+
+/// Which arithmetic computes the entries: a [`Plan`](crate::Plan) setting.
+///
+/// Both are deterministic (the same bits for every plan, `D[i][j] == D[j][i]`, `D[i][i] == 0`);
+/// they differ in how close the bits are to the exact φ(|vᵢ − vⱼ|) of the given coordinates,
+/// and in speed. The bounds are in ulp of the exact value, for every finite input.
+///
+/// ```
+/// use pairkernel::{Accuracy, Nodes, Plan};
+/// let nodes = Nodes::from_points(&[[512.0320230295504, 2.4032680271310127, -0.009795234677227427],
+///                                  [0.026168665981742837, -0.07901331527813071, -275.6275534371252]])?;
+/// let accurate = Plan::new().kernel_matrix(&nodes)?;
+/// let fast = Plan::new().accuracy(Accuracy::Fast).kernel_matrix(&nodes)?;
+/// // The exact value is 16440641.01822993491…; an ulp here is 2^-28.
+/// assert!((accurate[(0, 1)] - 16440641.018229934911).abs() <= 3.0 * 2f64.powi(-28));
+/// assert!((fast[(0, 1)] - 16440641.018229934911).abs() > 8.0 * 2f64.powi(-28));
+/// # Ok::<(), pairkernel::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Accuracy {
+    /// Within **3 ulp** of exact: differences and r² carried exactly by error-free
+    /// transformations (two-sum, FMA products), the square root and the cubic's constants
+    /// compensated. The default.
+    #[default]
+    Compensated,
+    /// Within **11 ulp** of exact: the first round's plain order, rounded differences and r².
+    Fast,
+}
+
+/// The arithmetic of one order, on lanes: what every schedule is generic over.
+pub(crate) trait EntryArithmetic {
+    /// φ(|p − q|) for the splatted row node `p` against the four column nodes `(qx, qy, qz)`.
+    fn entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) -> f64x4;
+}
+
+/// [`Accuracy::Compensated`].
+pub(crate) struct Compensated;
+
+/// [`Accuracy::Fast`].
+pub(crate) struct Fast;
+
+/// 1/12, rounded once to f64: exactly (1 − 2⁻⁵⁴)/12 (1/3 = 0.0101…₂ rounds down by a third of
+/// its last place).
+const ONE_TWELFTH: f64 = 1.0 / 12.0;
+/// 1/6, rounded once to f64: exactly (1 − 2⁻⁵⁴)/6, the same relative error as [`ONE_TWELFTH`].
+const ONE_SIXTH: f64 = 1.0 / 6.0;
+/// The constants' common relative shortfall, 2⁻⁵⁴: multiplying r² by (1 + 2⁻⁵⁴) undoes it to
+/// within 2⁻¹⁰⁸.
+const CONSTANTS_SHORTFALL: f64 = 1.0 / (1u64 << 54) as f64;
+
+impl EntryArithmetic for Compensated {
+    #[inline(always)]
+    fn entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) -> f64x4 {
+        let (hx, lx) = two_difference(p[0], qx);
+        let (hy, ly) = two_difference(p[1], qy);
+        let (hz, lz) = two_difference(p[2], qz);
+        let (sx, sy, sz) = (hx * hx, hy * hy, hz * hz);
+        let square_errors = (square_error(hx, sx) + square_error(hy, sy)) + square_error(hz, sz);
+        // Σ h·l: each term is at most 2⁻⁵³ of its h², so one rounding per term is 2⁻¹⁰⁶ of r².
+        let cross = hz.mul_add(lz, hy.mul_add(ly, hx * lx));
+        let (sum_xy, error_xy) = two_sum(sx, sy);
+        let (sum, error_xyz) = two_sum(sum_xy, sz);
+        let rest = f64x4::splat(2.0).mul_add(cross, square_errors + (error_xy + error_xyz));
+        // Renormalise: |rest| is a few ulp of `sum`, so the fast two-sum is exact here.
+        let hi = sum + rest;
+        let lo = rest - (hi - sum);
+        let entries = phi_of_square(hi.sqrt(), hi, lo);
+        // Only an overflowing r² (difference or square past f64::MAX) makes the compensation
+        // terms ∞ − ∞; the exact φ is then far above f64::MAX.
+        sum.simd_eq(f64x4::splat(f64::INFINITY))
+            .select(f64x4::splat(f64::INFINITY), entries)
+    }
+}
+
+impl EntryArithmetic for Fast {
+    /// r² summed as `(dx·dx + dy·dy) + dz·dz` with separate multiplies and adds, the order of
+    /// [`reference`](crate::reference): its rounding is then shared with the reference's.
+    #[inline(always)]
+    fn entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) -> f64x4 {
+        let dx = p[0] - qx;
+        let dy = p[1] - qy;
+        let dz = p[2] - qz;
+        let r_squared = dx * dx + dy * dy + dz * dz;
+        r_squared
+            .sqrt()
+            .mul_add(f64x4::splat(ONE_TWELFTH), f64x4::splat(ONE_SIXTH))
+            * r_squared
+    }
+}
+
+/// φ = r²·(r/12 + 1/6) from `r` and r² = `hi + lo` (`hi` the rounded square, `lo` the rest):
+/// one FMA for the inner factor, the constants' shortfall folded into `lo`, one FMA for the
+/// product. No division: a `vdivpd` costs as much as the square root.
+#[inline(always)]
+pub(crate) fn phi_of_square(r: f64x4, hi: f64x4, lo: f64x4) -> f64x4 {
+    let inner = r.mul_add(f64x4::splat(ONE_TWELFTH), f64x4::splat(ONE_SIXTH));
+    let lo = hi.mul_add(f64x4::splat(CONSTANTS_SHORTFALL), lo);
+    hi.mul_add(inner, lo * inner)
+}
+
+/// `(h, l)` with `h = a − b` rounded and `h + l = a − b` exactly (Knuth's two-sum, six
+/// operations, for any magnitudes).
+#[inline(always)]
+fn two_difference(a: f64x4, b: f64x4) -> (f64x4, f64x4) {
+    let h = a - b;
+    let b_part = h - a;
+    (h, (a - (h - b_part)) - (b + b_part))
+}
+
+/// `(s, e)` with `s = a + b` rounded and `s + e = a + b` exactly (two-sum).
+#[inline(always)]
+fn two_sum(a: f64x4, b: f64x4) -> (f64x4, f64x4) {
+    let s = a + b;
+    let b_part = s - a;
+    (s, (a - (s - b_part)) + (b - b_part))
+}
+
+/// The exact rounding error `h·h − square` of `square = h·h` (for squares that neither
+/// overflow nor underflow): one FMA, or Dekker's split where the build has no FMA.
+#[inline(always)]
+pub(crate) fn square_error(h: f64x4, square: f64x4) -> f64x4 {
+    if cfg!(target_feature = "fma") {
+        h.mul_add(h, -square)
+    } else {
+        // Veltkamp's split into two 26-bit halves, whose products are exact.
+        let scaled = h * f64x4::splat(134_217_729.0); // 2^27 + 1
+        let high = scaled - (scaled - h);
+        let low = h - high;
+        ((high * high - square) + (high + high) * low) + low * low
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_constants_share_one_relative_error_of_exactly_two_to_the_minus_54() {
+        // c6 = (1 − 2⁻⁵⁴)/6 means 6·c6 − 1 = −2⁻⁵⁴, a representable number: one FMA computes
+        // it exactly (in builds without FMA, the product rounds first and this fails).
+        let residual = 6f64.mul_add(ONE_SIXTH, -1.0);
+        assert_eq!(residual, -CONSTANTS_SHORTFALL);
+        let residual = 12f64.mul_add(ONE_TWELFTH, -1.0);
+        assert_eq!(residual, -CONSTANTS_SHORTFALL);
+    }
+
+    #[test]
+    fn two_sums_are_exact_and_antisymmetric() {
+        let cases = [
+            (1.0, 1e-30),
+            (512.03, -0.0261),
+            (-3.0e10, 7.1e-5),
+            (0.1, 0.3),
+        ];
+        for (a, b) in cases {
+            let (h, l) = two_difference(f64x4::splat(a), f64x4::splat(b));
+            let (h2, l2) = two_difference(f64x4::splat(b), f64x4::splat(a));
+            assert_eq!(
+                (h2.to_array()[0], l2.to_array()[0]),
+                (-h.to_array()[0], -l.to_array()[0])
+            );
+            let exact = twofloat::TwoFloat::new_sub(a, b);
+            assert_eq!((h.to_array()[0], l.to_array()[0]), (exact.hi(), exact.lo()));
+        }
+    }
+}
