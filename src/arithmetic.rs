@@ -10,45 +10,49 @@
 //! Measured against exact arithmetic, the plain order's error came almost all from r²: each
 //! coordinate difference is rounded (relative error up to u = 2⁻⁵³), then squared and summed
 //! (three more roundings), and φ carries r²'s relative error 1.5-fold. So r² is computed
-//! (nearly) exactly, as an unevaluated sum `hi + lo`, with error-free transformations:
+//! (nearly) exactly, as an unevaluated sum `square + rest`, with error-free transformations, and
+//! the square root's rounding is corrected to first order instead of carried:
 //!
-//! | step | how | error |
+//! | step | how | error left |
 //! |---|---|---|
 //! | differences `dx, dy, dz` | two-sum: `d = h + l` exactly | none |
 //! | squares `h²` | `h·h` and its exact rounding error, by one FMA | none |
-//! | cross terms `2hl` | one FMA chain (they are ≤ 2u of `h²`) | ≤ 2⁻¹⁰⁴ relative, with `l²` dropped |
+//! | cross terms `2hl` | one FMA chain (they are ≤ 2u of `h²`) | ≤ 2⁻¹⁰⁴ of r², with `l²` dropped |
 //! | the sum of the squares | two-sum twice | none |
-//! | `r² = hi + lo` | renormalised (fast two-sum): `hi` is r² rounded to nearest | `lo` is the rest |
-//! | `r = √hi` | one correctly rounded square root | ≤ 1.5u relative (u from rounding, u/2 from `hi`) |
-//! | `g = r/12 + 1/6` | one FMA with the f64 constants | ≤ 1.5u·r/(r+2) + u |
-//! | the constants | both are exactly (1 − 2⁻⁵⁴) of 1/12 and 1/6 | compensated exactly, in `lo` |
-//! | `φ = (hi + lo)·g` | one FMA, `hi·g + lo·g` | ½ ulp |
+//! | r² | `square` (the rounded sum) + `rest` (all the error terms) | ~2⁻¹⁰⁴ relative |
+//! | `r = √square` | one square root, off the compensation's path | corrected: see below |
+//! | √ correction | ρ = r² − r·r by one FMA; φ gains ρ·r/24 | second order, ~(5u)² |
+//! | `g = r/12 + 1/6` | one FMA with the f64 constants | its rounding: < 1 ulp of φ |
+//! | the constants | both are exactly (1 − 2⁻⁵⁴) of 1/12 and 1/6 | compensated exactly, in `rest` |
+//! | `φ = square·g + (rest·g + ρr/24)` | one FMA | ½ ulp |
 //!
-//! So φ is within (1.5u + u) relative + ½ ulp of the exact value: **at most 3 ulp**. The
-//! worst-case hunt in `tests/accuracy.rs` (random pairs at mixed scales, then a hill-climb
-//! against double-double arithmetic) finds 2.2. The price is about 45 more floating-point
-//! operations per four entries, next to one `vsqrtpd`: the README gives the throughput measured
-//! with both orders side by side.
+//! So φ is within 1 + ½ ulp of the exact value, plus terms of order u² (each a rounding of a
+//! quantity a few ulp in size): **at most 2 ulp**, documented with that margin. The worst-case
+//! hunt in `tests/accuracy.rs` (random pairs at mixed scales, then a hill-climb against
+//! double-double arithmetic) finds 1.3. The price is about 45 more floating-point operations
+//! per four entries next to one square root: the README gives the throughput of both orders,
+//! measured side by side.
 //!
 //! # The fast order (opt-in)
 //! The first round's arithmetic: `r² = (dx·dx + dy·dy) + dz·dz` with rounded differences,
 //! `φ = r²·(√r²·(1/12) + 1/6)`. Eleven operations; a worst-case analysis allows about 11 ulp,
-//! the hunt finds more than 8. For users who prefer the last few percent of speed.
+//! the hunt finds more than 8. For users who trade accuracy for speed.
 //!
 //! # Both orders
 //! `D[i][j] == D[j][i]` bit for bit: `q − p` is `−(p − q)` exactly (round-to-nearest is
 //! symmetric), so is the two-sum's error term (it is the exact remainder), every later step sees
 //! only squares and products of two negated values, and the axes are summed in the same order.
 //! `D[i][i] == 0`: every term is zero. An entry whose r² overflows is `+∞`; near `f64::MAX`
-//! the bound holds with `+∞` standing for 2¹⁰²⁴ (an exact value less than 3 ulp above `MAX`
-//! may come out as `MAX`).
+//! the bound holds with `+∞` standing for 2¹⁰²⁴ (an exact value less than 2 ulp above `MAX`
+//! may come out as `MAX`, one less than 2 ulp below it as `+∞`).
 //!
 //! # Platform-specific behavior
 //! Without the `fma` target feature `wide`'s `mul_add` is a multiply and an add. The square's
 //! rounding error is then taken by Dekker's split instead (exact as well, so the same bits),
 //! but the other fused steps round twice: the last bit may differ from an FMA build, and the
-//! bound is then 4 ulp (two more half-ulp roundings), not asserted by CI, which builds for the
-//! CPU it runs on.
+//! bound is then 3 ulp (the last product's extra rounding, and the residual ρ's, which is no
+//! longer small next to the rounding it corrects), not asserted by CI, which builds for the CPU
+//! it runs on.
 
 use wide::f64x4;
 
@@ -65,13 +69,13 @@ use wide::f64x4;
 /// let accurate = Plan::new().kernel_matrix(&nodes)?;
 /// let fast = Plan::new().accuracy(Accuracy::Fast).kernel_matrix(&nodes)?;
 /// // The exact value is 16440641.01822993491…; an ulp here is 2^-28.
-/// assert!((accurate[(0, 1)] - 16440641.018229934911).abs() <= 3.0 * 2f64.powi(-28));
+/// assert!((accurate[(0, 1)] - 16440641.018229934911).abs() <= 2.0 * 2f64.powi(-28));
 /// assert!((fast[(0, 1)] - 16440641.018229934911).abs() > 8.0 * 2f64.powi(-28));
 /// # Ok::<(), pairkernel::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Accuracy {
-    /// Within **3 ulp** of exact: differences and r² carried exactly by error-free
+    /// Within **2 ulp** of exact: differences and r² carried exactly by error-free
     /// transformations (two-sum, FMA products), the square root and the cubic's constants
     /// compensated. The default.
     #[default]
@@ -100,6 +104,8 @@ const ONE_SIXTH: f64 = 1.0 / 6.0;
 /// The constants' common relative shortfall, 2⁻⁵⁴: multiplying r² by (1 + 2⁻⁵⁴) undoes it to
 /// within 2⁻¹⁰⁸.
 const CONSTANTS_SHORTFALL: f64 = 1.0 / (1u64 << 54) as f64;
+/// 1/24, for the square root's correction term (its rounding is 2⁻⁵³ of a term of a few ulp).
+const ONE_TWENTY_FOURTH: f64 = 1.0 / 24.0;
 
 impl EntryArithmetic for Compensated {
     #[inline(always)]
@@ -114,10 +120,7 @@ impl EntryArithmetic for Compensated {
         let (sum_xy, error_xy) = two_sum(sx, sy);
         let (sum, error_xyz) = two_sum(sum_xy, sz);
         let rest = f64x4::splat(2.0).mul_add(cross, square_errors + (error_xy + error_xyz));
-        // Renormalise: |rest| is a few ulp of `sum`, so the fast two-sum is exact here.
-        let hi = sum + rest;
-        let lo = rest - (hi - sum);
-        let entries = phi_of_square(hi.sqrt(), hi, lo);
+        let entries = phi_of_square(sum.sqrt(), sum, rest);
         // Only an overflowing r² (difference or square past f64::MAX) makes the compensation
         // terms ∞ − ∞; the exact φ is then far above f64::MAX.
         sum.simd_eq(f64x4::splat(f64::INFINITY))
@@ -141,14 +144,24 @@ impl EntryArithmetic for Fast {
     }
 }
 
-/// φ = r²·(r/12 + 1/6) from `r` and r² = `hi + lo` (`hi` the rounded square, `lo` the rest):
-/// one FMA for the inner factor, the constants' shortfall folded into `lo`, one FMA for the
-/// product. No division: a `vdivpd` costs as much as the square root.
+/// φ = r²·(r/12 + 1/6) for r² = `square + rest` (`rest` the small remainder of the rounded
+/// `square`), given `r`, the square root of `square` (or of anything within a few ulp of r²).
+///
+/// Why `r`'s own error does not matter: with ρ = r² − r·r (computed by one FMA, nearly exactly),
+/// √(r²) = r + ρ/(2r) to second order, so
+/// φ = r²·(r/12 + 1/6) + r²·ρ/(24r) = r²·(r/12 + 1/6) + ρ·r/24 (as r² = r·r to first order),
+/// with no division. The terms beyond `square·inner` are a few ulp of φ, so their own roundings
+/// are negligible; what is left is the rounding of `inner` (≤ 1 ulp) and of the last FMA (½ ulp).
+/// The constants' common shortfall is folded into `rest`. (Correcting `r` this way also takes
+/// the square root off the path of the compensation terms: it starts as soon as the rounded
+/// square is known.)
 #[inline(always)]
-pub(crate) fn phi_of_square(r: f64x4, hi: f64x4, lo: f64x4) -> f64x4 {
+pub(crate) fn phi_of_square(r: f64x4, square: f64x4, rest: f64x4) -> f64x4 {
+    let residual = (-r).mul_add(r, square) + rest;
+    let root_correction = residual * r * f64x4::splat(ONE_TWENTY_FOURTH);
     let inner = r.mul_add(f64x4::splat(ONE_TWELFTH), f64x4::splat(ONE_SIXTH));
-    let lo = hi.mul_add(f64x4::splat(CONSTANTS_SHORTFALL), lo);
-    hi.mul_add(inner, lo * inner)
+    let rest = square.mul_add(f64x4::splat(CONSTANTS_SHORTFALL), rest);
+    square.mul_add(inner, rest.mul_add(inner, root_correction))
 }
 
 /// `(h, l)` with `h = a − b` rounded and `h + l = a − b` exactly (Knuth's two-sum, six

@@ -112,7 +112,7 @@ impl Plan {
         Plan { stores, ..self }
     }
 
-    /// The entry arithmetic: [`Accuracy::Compensated`] (within 3 ulp of exact) by default, or
+    /// The entry arithmetic: [`Accuracy::Compensated`] (within 2 ulp of exact) by default, or
     /// [`Accuracy::Fast`] (within 11 ulp). Applies to the dense matrices and the matrix-free
     /// products alike.
     pub fn accuracy(self, accuracy: Accuracy) -> Plan {

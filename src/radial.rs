@@ -13,7 +13,7 @@ use crate::arithmetic::{phi_of_square, square_error};
 /// The cubic radial function φ(r) = r³/12 + r²/6.
 ///
 /// Evaluated as `r² · (r/12 + 1/6)` with r² carried exactly, through the same SIMD code as the
-/// matrix kernels: within 3 ulp of the exact value (see [`Accuracy`](crate::Accuracy)).
+/// matrix kernels: within 2 ulp of the exact value (see [`Accuracy`](crate::Accuracy)).
 /// For r < 0 it evaluates the same polynomial; a NaN gives NaN and +∞ gives +∞.
 ///
 /// # Platform-specific behavior

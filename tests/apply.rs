@@ -13,7 +13,7 @@ use twofloat::TwoFloat;
 /// The error bound of `y = C·x`, in units of `f64::EPSILON · Σⱼ |Cᵢⱼ·xⱼ|`, for `q` columns. Each
 /// lane sums about q/4 terms one after another (each addition rounds once: ≤ q/4 + 1), the
 /// lanes are combined in two more additions, each product rounds once in the fused multiply-add
-/// (counted in the sum's rounding), and each entry is within 3 ulp of exact (the crate's
+/// (counted in the sum's rounding), and each entry is within 2 ulp of exact (the crate's
 /// accuracy bound; at most 3 ε relative).
 fn bound_in_eps(q: usize) -> f64 {
     (q.div_ceil(4) + 1 + 2 + ULP_BOUND as usize) as f64

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use twofloat::TwoFloat;
 
 /// The bound the crate promises for the default accuracy, in ulps of the exact value.
-pub const ULP_BOUND: f64 = 3.0;
+pub const ULP_BOUND: f64 = 2.0;
 
 /// The bound for `Accuracy::Fast`, in ulps of the exact value.
 pub const FAST_ULP_BOUND: f64 = 11.0;
