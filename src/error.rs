@@ -88,8 +88,14 @@ pub enum Error {
         cols: usize,
     },
 
-    /// The allocator could not provide memory for the matrix.
-    #[error("could not allocate a {rows} x {cols} matrix ({bytes} bytes)")]
+    /// The memory for the matrix cannot be had: the allocator refused it, or (with
+    /// `available` set) it is more than the system can give, checked before anything is mapped
+    /// so that the process is not killed by the kernel's out-of-memory killer halfway through
+    /// the fill. [`Plan::allow_overcommit`](crate::Plan::allow_overcommit) skips that check.
+    #[error(
+        "could not allocate a {rows} x {cols} matrix ({bytes} bytes){}",
+        available_note(*available)
+    )]
     AllocationFailed {
         /// Rows of the requested matrix.
         rows: usize,
@@ -97,6 +103,43 @@ pub enum Error {
         cols: usize,
         /// Bytes requested.
         bytes: usize,
+        /// The memory the system could give (available plus free swap), when that is why the
+        /// request was refused; `None` when the allocator refused it.
+        available: Option<u64>,
+    },
+
+    /// The memory for a node set cannot be had (see [`Error::AllocationFailed`] for
+    /// `available`).
+    #[error("could not allocate {nodes} nodes ({bytes} bytes){}", available_note(*available))]
+    NodesAllocationFailed {
+        /// Nodes requested.
+        nodes: usize,
+        /// Bytes requested.
+        bytes: usize,
+        /// The memory the system could give, when that is why the request was refused.
+        available: Option<u64>,
+    },
+
+    /// [`Plan::threads`](crate::Plan::threads) asked for more threads than
+    /// [`Plan::MAX_THREADS`](crate::Plan::MAX_THREADS).
+    #[error("a plan of {requested} threads: at most {max} are allowed")]
+    TooManyThreads {
+        /// Threads requested.
+        requested: usize,
+        /// The limit.
+        max: usize,
+    },
+
+    /// The output of [`Plan::fill_floor`](crate::Plan::fill_floor) is not a whole number of
+    /// rows.
+    #[error(
+        "output buffer has {len} entries, which is not a whole number of rows of {cols} columns"
+    )]
+    RaggedOutput {
+        /// Entries of the buffer.
+        len: usize,
+        /// Columns a row was to have.
+        cols: usize,
     },
 
     /// A vector given to (or filled by) a matrix-free product has the wrong length.
@@ -124,7 +167,10 @@ pub enum Error {
         value: f64,
     },
 
-    /// A dedicated thread pool for [`Plan::threads`](crate::Plan::threads) could not be started.
+    /// A thread pool could not be started: the dedicated pool of
+    /// [`Plan::threads`](crate::Plan::threads), or rayon's global pool that `threads(0)` (the
+    /// default) runs in when the call is made outside any pool (`threads` is then the count
+    /// rayon was asked for: `RAYON_NUM_THREADS`, else the number of logical CPUs).
     #[error("could not start a pool of {threads} threads: {reason}")]
     ThreadPool {
         /// Threads requested.
@@ -132,4 +178,16 @@ pub enum Error {
         /// What the operating system or rayon reported.
         reason: String,
     },
+}
+
+/// The end of an allocation message: why, when the request was compared with what the system
+/// could give.
+fn available_note(available: Option<u64>) -> String {
+    match available {
+        Some(bytes) => format!(
+            ": only {bytes} bytes of memory are available (MemAvailable plus free swap); \
+             Plan::allow_overcommit(true) skips this check"
+        ),
+        None => String::new(),
+    }
 }

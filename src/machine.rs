@@ -1,8 +1,10 @@
-//! What the crate can learn about the machine it runs on: cache sizes and the CPU's name.
+//! What the crate can learn about the machine it runs on: cache sizes, the CPU's name, and the
+//! memory it can still give.
 //!
 //! [`Stores::Auto`](crate::Stores::Auto) sizes its streaming threshold from the last-level
-//! cache; the binary reports all of it (`pairkernel info`) and records it in tuning files. Read
-//! from Linux's sysfs and `/proc/cpuinfo`; elsewhere every field is `None`.
+//! cache; the binary reports all of it (`pairkernel info`) and records it in tuning files.
+//! Large allocations are compared with [`available_memory`] first. Read from Linux's sysfs,
+//! `/proc/cpuinfo` and `/proc/meminfo`; elsewhere every field is `None`.
 
 use std::path::Path;
 
@@ -60,6 +62,38 @@ pub fn cpu_model() -> Option<String> {
     cpu_model_from(Path::new("/proc/cpuinfo"))
 }
 
+/// The memory the system can give without swapping anything out or failing, in bytes: Linux's
+/// `MemAvailable` plus `SwapFree` from `/proc/meminfo`; `None` where that cannot be read.
+///
+/// Under Linux's default overcommit an anonymous mapping larger than this succeeds, and the
+/// process is killed when its pages are touched; so the crate refuses such outputs up front
+/// (see [`Error::AllocationFailed`](crate::Error::AllocationFailed)).
+///
+/// ```
+/// if let Some(bytes) = pairkernel::machine::available_memory() {
+///     assert!(bytes > 0);
+/// }
+/// ```
+pub fn available_memory() -> Option<u64> {
+    available_memory_from(&std::fs::read_to_string("/proc/meminfo").ok()?)
+}
+
+fn available_memory_from(meminfo: &str) -> Option<u64> {
+    let kib = |key: &str| -> Option<u64> {
+        let line = meminfo.lines().find(|line| line.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    let available = kib("MemAvailable:")?;
+    available
+        .checked_add(kib("SwapFree:").unwrap_or(0))?
+        .checked_mul(1024)
+}
+
 fn cpu_model_from(cpuinfo: &Path) -> Option<String> {
     let text = std::fs::read_to_string(cpuinfo).ok()?;
     text.lines()
@@ -97,6 +131,16 @@ mod tests {
         };
         assert_eq!(sizes.last_level(), Some(1 << 20));
         assert_eq!(CacheSizes::default().last_level(), None);
+    }
+
+    #[test]
+    fn available_memory_is_mem_available_plus_free_swap() {
+        let meminfo = "MemTotal:       24000000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n\
+                       SwapTotal: 4 kB\nSwapFree:        1000 kB\n";
+        assert_eq!(available_memory_from(meminfo), Some(20_001_000 * 1024));
+        assert_eq!(available_memory_from("MemAvailable: 3 kB\n"), Some(3072));
+        assert_eq!(available_memory_from("MemTotal: 3 kB\n"), None);
+        assert_eq!(available_memory_from("MemAvailable: lots\n"), None);
     }
 
     #[test]

@@ -54,14 +54,37 @@ impl KernelMatrix {
     ///
     /// # Errors
     /// [`Error::SizeOverflow`] if `rows · cols · 8` bytes overflow `isize`;
-    /// [`Error::AllocationFailed`] if the memory cannot be had. Never aborts.
+    /// [`Error::AllocationFailed`] if the memory cannot be had, or if it is 256 MiB or more and
+    /// more than the system can give without overcommitting (the process would be killed when
+    /// the pages are touched; [`KernelMatrix::zeros_allow_overcommit`] skips that check).
+    /// Never aborts.
     pub fn zeros(rows: usize, cols: usize) -> Result<KernelMatrix, Error> {
+        KernelMatrix::zeros_checked(rows, cols, true)
+    }
+
+    /// [`KernelMatrix::zeros`] without comparing the request with the memory available: for
+    /// matrices whose pages will not all be touched, or systems whose overcommit you trust.
+    ///
+    /// # Errors
+    /// [`Error::SizeOverflow`]; [`Error::AllocationFailed`] if the allocator refuses.
+    pub fn zeros_allow_overcommit(rows: usize, cols: usize) -> Result<KernelMatrix, Error> {
+        KernelMatrix::zeros_checked(rows, cols, false)
+    }
+
+    /// [`KernelMatrix::zeros`], comparing with the available memory if `check_memory`.
+    pub(crate) fn zeros_checked(
+        rows: usize,
+        cols: usize,
+        check_memory: bool,
+    ) -> Result<KernelMatrix, Error> {
         let len = entry_count(rows, cols)?;
-        let entries = Entries::zeroed(len).ok_or(Error::AllocationFailed {
-            rows,
-            cols,
-            bytes: len * size_of::<f64>(),
-        })?;
+        let entries =
+            Entries::zeroed(len, check_memory).map_err(|available| Error::AllocationFailed {
+                rows,
+                cols,
+                bytes: len * size_of::<f64>(),
+                available,
+            })?;
         Ok(KernelMatrix {
             rows,
             cols,
@@ -137,15 +160,40 @@ impl PartialEq for KernelMatrix {
 }
 
 impl fmt::Debug for KernelMatrix {
+    /// The shape, the kind of memory, and the entries of the top-left corner (at most
+    /// [`DEBUG_CORNER`] × [`DEBUG_CORNER`], with `…` where rows or columns were left out), as
+    /// ndarray does: a 10⁴ × 10⁴ matrix prints a few lines, not 10⁸ numbers.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Corner<'a>(&'a KernelMatrix);
+        impl fmt::Debug for Corner<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let m = self.0;
+                let mut rows = f.debug_list();
+                for i in 0..m.rows.min(DEBUG_CORNER) {
+                    let row = &m.row(i)[..m.cols.min(DEBUG_CORNER)];
+                    let mut text: Vec<String> = row.iter().map(|e| format!("{e:?}")).collect();
+                    if m.cols > DEBUG_CORNER {
+                        text.push("…".to_string());
+                    }
+                    rows.entry(&format_args!("[{}]", text.join(", ")));
+                }
+                if m.rows > DEBUG_CORNER {
+                    rows.entry(&format_args!("…"));
+                }
+                rows.finish()
+            }
+        }
         f.debug_struct("KernelMatrix")
             .field("rows", &self.rows)
             .field("cols", &self.cols)
             .field("huge_page_mapping", &self.entries.is_mapped())
-            .field("entries", &self.as_slice())
+            .field("entries", &Corner(self))
             .finish()
     }
 }
+
+/// Rows and columns of the corner that `Debug` prints.
+const DEBUG_CORNER: usize = 4;
 
 impl Index<(usize, usize)> for KernelMatrix {
     type Output = f64;
@@ -178,6 +226,23 @@ pub(crate) fn entry_count(rows: usize, cols: usize) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_prints_the_shape_and_a_corner() {
+        let mut m = KernelMatrix::zeros(3, 2).unwrap();
+        m.as_mut_slice()
+            .copy_from_slice(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.5]);
+        assert_eq!(
+            format!("{m:?}"),
+            "KernelMatrix { rows: 3, cols: 2, huge_page_mapping: false, \
+             entries: [[0.0, 1.0], [2.0, 3.0], [4.0, 5.5]] }"
+        );
+        let large = KernelMatrix::zeros(1000, 1000).unwrap();
+        let text = format!("{large:?}");
+        assert!(text.len() < 300, "{text}");
+        assert!(text.starts_with("KernelMatrix { rows: 1000, cols: 1000, huge_page_mapping: true"));
+        assert!(text.ends_with("entries: [[0.0, 0.0, 0.0, 0.0, …], [0.0, 0.0, 0.0, 0.0, …], [0.0, 0.0, 0.0, 0.0, …], [0.0, 0.0, 0.0, 0.0, …], …] }"), "{text}");
+    }
 
     #[test]
     fn entry_counts_that_overflow_are_size_errors() {

@@ -12,8 +12,14 @@
 //! threads that compute them: no zero-fill pass. Smaller outputs come from the global
 //! allocator, zeroed (small zeroed allocations are cheap, and in cache).
 //!
-//! The entries are reached through `bytemuck`'s checked cast of the mapping's bytes, so this
-//! module has no `unsafe`.
+//! Before any allocation of [`CHECKED_MIN_BYTES`] or more, the request is compared with what the
+//! system can give ([`crate::machine::available_memory`]): under Linux's overcommit a mapping
+//! larger than that succeeds, and the kernel kills the process when the fill touches its pages.
+//! A refusal is an error the caller can act on instead.
+//!
+//! The mapping's entries are reached through `bytemuck`'s checked cast of its bytes. The
+//! module's two `unsafe` blocks are in [`try_zeroed_vec`], for the small outputs: a zeroed
+//! allocation handed to a `Vec`, each with its proof.
 
 use memmap2::MmapMut;
 
@@ -23,6 +29,25 @@ pub(crate) const HUGE_PAGE_MIN_BYTES: usize = HUGE_PAGE_BYTES;
 
 /// The size and alignment of an x86_64 (and most aarch64) transparent huge page.
 const HUGE_PAGE_BYTES: usize = 2 << 20;
+
+/// Requests of at least this many bytes (256 MiB) are compared with the memory available
+/// first. Smaller ones are not: reading `/proc/meminfo` costs tens of microseconds, which a
+/// 256 MiB fill (≥ 30 ms) does not notice, and a system that cannot give 256 MiB is in trouble
+/// whatever this crate does.
+pub(crate) const CHECKED_MIN_BYTES: usize = 256 << 20;
+
+/// Checks that `bytes` can be had without overcommitting memory: `Err(available)` when the
+/// request is at least [`CHECKED_MIN_BYTES`] and more than the system can give. Where the
+/// available memory cannot be read, every request passes.
+pub(crate) fn check_available(bytes: usize) -> Result<(), u64> {
+    if bytes < CHECKED_MIN_BYTES {
+        return Ok(());
+    }
+    match crate::machine::available_memory() {
+        Some(available) if (bytes as u64) > available => Err(available),
+        _ => Ok(()),
+    }
+}
 
 /// The entries of a matrix: a `Vec` for small ones, a huge-page mapping for large ones.
 pub(crate) enum Entries {
@@ -37,16 +62,21 @@ pub(crate) enum Entries {
 }
 
 impl Entries {
-    /// `len` zero entries, or `None` if the memory cannot be had. `len * 8` must not overflow
-    /// (the caller has checked it with `entry_count`).
-    pub(crate) fn zeroed(len: usize) -> Option<Entries> {
+    /// `len` zero entries, or `Err(available)` if the memory cannot be had: `Some(bytes)` when
+    /// `check_memory` found the request larger than the system can give, `None` when the
+    /// allocator refused it. `len * 8` must not overflow (the caller has checked it with
+    /// `entry_count`).
+    pub(crate) fn zeroed(len: usize, check_memory: bool) -> Result<Entries, Option<u64>> {
         let bytes = len * size_of::<f64>();
+        if check_memory {
+            check_available(bytes).map_err(Some)?;
+        }
         if bytes >= HUGE_PAGE_MIN_BYTES
             && let Some(mapped) = Entries::mapped(bytes)
         {
-            return Some(mapped);
+            return Ok(mapped);
         }
-        try_zeroed_vec(len).map(Entries::Heap)
+        try_zeroed_vec(len).map(Entries::Heap).ok_or(None)
     }
 
     /// A mapping with room for `bytes` from a 2 MiB boundary, advised for huge pages.
@@ -134,12 +164,12 @@ mod tests {
 
     #[test]
     fn small_outputs_are_heap_and_large_ones_are_mapped_aligned_and_zero() {
-        let small = Entries::zeroed(HUGE_PAGE_MIN_BYTES / 8 - 1).unwrap();
+        let small = Entries::zeroed(HUGE_PAGE_MIN_BYTES / 8 - 1, true).unwrap();
         assert!(!small.is_mapped());
         assert!(small.as_slice().iter().all(|&e| e == 0.0));
 
         let len = HUGE_PAGE_MIN_BYTES / 8 + 3;
-        let mut large = Entries::zeroed(len).unwrap();
+        let mut large = Entries::zeroed(len, true).unwrap();
         assert!(large.is_mapped());
         assert_eq!(large.as_slice().len(), len);
         assert_eq!(large.as_slice().as_ptr().align_offset(HUGE_PAGE_BYTES), 0);
@@ -148,6 +178,6 @@ mod tests {
         let copied = large.into_vec();
         assert_eq!((copied.len(), copied[len - 1], copied[0]), (len, 7.0, 0.0));
 
-        assert!(Entries::zeroed(0).unwrap().as_slice().is_empty());
+        assert!(Entries::zeroed(0, true).unwrap().as_slice().is_empty());
     }
 }

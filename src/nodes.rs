@@ -41,19 +41,21 @@ impl Nodes {
     ///
     /// # Errors
     /// [`Error::NonFiniteCoordinate`] for the first point (in index order, then x, y, z) with a
-    /// NaN or infinite coordinate.
+    /// NaN or infinite coordinate; [`Error::NodesAllocationFailed`] if the memory for the copy
+    /// cannot be had.
     pub fn from_points(points: &[[f64; 3]]) -> Result<Nodes, Error> {
         for (node, point) in points.iter().enumerate() {
             check_finite(node, point)?;
         }
-        Ok(Self::from_coordinates(points.len(), |i| points[i]))
+        Self::from_coordinates(points.len(), |i| points[i])
     }
 
     /// Nodes from three coordinate columns: node `i` is `[x[i], y[i], z[i]]`.
     ///
     /// # Errors
     /// [`Error::ColumnLengthMismatch`] if the columns differ in length;
-    /// [`Error::NonFiniteCoordinate`] for the first node with a NaN or infinite coordinate.
+    /// [`Error::NonFiniteCoordinate`] for the first node with a NaN or infinite coordinate;
+    /// [`Error::NodesAllocationFailed`] if the memory for the copy cannot be had.
     pub fn from_columns(x: &[f64], y: &[f64], z: &[f64]) -> Result<Nodes, Error> {
         if x.len() != y.len() || x.len() != z.len() {
             return Err(Error::ColumnLengthMismatch {
@@ -65,21 +67,50 @@ impl Nodes {
         for node in 0..x.len() {
             check_finite(node, &[x[node], y[node], z[node]])?;
         }
-        Ok(Self::from_coordinates(x.len(), |i| [x[i], y[i], z[i]]))
+        Self::from_coordinates(x.len(), |i| [x[i], y[i], z[i]])
     }
 
     /// `n` nodes drawn uniformly from the unit cube [0, 1)³, as in the article's experiment.
     ///
     /// Any `rand` generator works; a seeded one (`rand::rngs::StdRng::seed_from_u64`) gives a
-    /// reproducible set. Coordinates are drawn node by node, x then y then z.
+    /// reproducible set. Coordinates are drawn node by node, x then y then z. (`rand`'s `Rng`
+    /// is in this signature: `rand` is a public dependency of this crate, and the version you
+    /// use must be the one it uses, 0.10.)
     ///
     /// # Panics
-    /// Only if memory for `n` nodes (`24·n` bytes) cannot be allocated.
+    /// If the memory for `n` nodes (`24·n` bytes, rounded up to whole lane groups) cannot be
+    /// had, with the size in the message; [`Nodes::try_random`] returns that as an error.
     pub fn random<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Nodes {
-        let points: Vec<[f64; 3]> = (0..n)
-            .map(|_| [rng.random(), rng.random(), rng.random()])
-            .collect();
-        Self::from_coordinates(n, |i| points[i])
+        match Self::try_random(n, rng) {
+            Ok(nodes) => nodes,
+            Err(error) => panic!("Nodes::random({n}): {error}"),
+        }
+    }
+
+    /// [`Nodes::random`], with a failed allocation returned as an error.
+    ///
+    /// ```
+    /// use pairkernel::{Error, Nodes};
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// let mut rng = StdRng::seed_from_u64(1);
+    /// assert_eq!(Nodes::try_random(5, &mut rng)?.len(), 5);
+    /// let err = Nodes::try_random(1 << 40, &mut rng).unwrap_err();
+    /// assert!(matches!(err, Error::NodesAllocationFailed { nodes, .. } if nodes == 1 << 40));
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NodesAllocationFailed`] if the memory cannot be had, or is 256 MiB or more
+    /// and more than the system can give.
+    pub fn try_random<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Result<Nodes, Error> {
+        let mut nodes = Nodes::zeroed(n)?;
+        for i in 0..n {
+            let (group, lane) = (i / LANES, i % LANES);
+            for column in [&mut nodes.x_soa, &mut nodes.y_soa, &mut nodes.z_soa] {
+                column[group].as_mut_array()[lane] = rng.random();
+            }
+        }
+        Ok(nodes)
     }
 
     /// Number of nodes.
@@ -138,23 +169,45 @@ impl Nodes {
     }
 
     /// Builds the padded columns from a getter of already-validated coordinates.
-    fn from_coordinates(len: usize, point: impl Fn(usize) -> [f64; 3]) -> Nodes {
-        let column_soa = |axis: usize| -> Vec<f64x4> {
-            (0..len.div_ceil(LANES))
-                .map(|group| {
-                    f64x4::new(std::array::from_fn(|lane| {
-                        let node = group * LANES + lane;
-                        if node < len { point(node)[axis] } else { 0.0 }
-                    }))
-                })
-                .collect()
-        };
-        Nodes {
-            len,
-            x_soa: column_soa(0),
-            y_soa: column_soa(1),
-            z_soa: column_soa(2),
+    fn from_coordinates(len: usize, point: impl Fn(usize) -> [f64; 3]) -> Result<Nodes, Error> {
+        let mut nodes = Nodes::zeroed(len)?;
+        for i in 0..len {
+            let (group, lane) = (i / LANES, i % LANES);
+            let [x, y, z] = point(i);
+            nodes.x_soa[group].as_mut_array()[lane] = x;
+            nodes.y_soa[group].as_mut_array()[lane] = y;
+            nodes.z_soa[group].as_mut_array()[lane] = z;
         }
+        Ok(nodes)
+    }
+
+    /// `len` nodes at the origin, the padding included, allocated fallibly: the request is
+    /// compared with the memory available (as a matrix's is), then each column reserved.
+    fn zeroed(len: usize) -> Result<Nodes, Error> {
+        let groups = len.div_ceil(LANES);
+        let refused = |available| Error::NodesAllocationFailed {
+            nodes: len,
+            bytes: groups.saturating_mul(3 * size_of::<f64x4>()),
+            available,
+        };
+        let bytes = groups
+            .checked_mul(3 * size_of::<f64x4>())
+            .ok_or(refused(None))?;
+        crate::memory::check_available(bytes).map_err(|available| refused(Some(available)))?;
+        let column = || -> Result<Vec<f64x4>, Error> {
+            let mut column = Vec::new();
+            column
+                .try_reserve_exact(groups)
+                .map_err(|_| refused(None))?;
+            column.resize(groups, f64x4::ZERO);
+            Ok(column)
+        };
+        Ok(Nodes {
+            len,
+            x_soa: column()?,
+            y_soa: column()?,
+            z_soa: column()?,
+        })
     }
 }
 

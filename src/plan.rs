@@ -39,6 +39,8 @@ pub struct Plan {
     schedule: Schedule,
     stores: Stores,
     accuracy: Accuracy,
+    /// Skip comparing a new matrix with the memory available.
+    allow_overcommit: bool,
     /// Where the tile came from: the build's default, or `Plan::tile`.
     tile_source: &'static str,
     /// The dedicated pool for `threads >= 2`, started on first use; shared by clones.
@@ -61,6 +63,7 @@ impl Default for Plan {
             schedule: Schedule::Auto,
             stores: Stores::Auto,
             accuracy: Accuracy::Compensated,
+            allow_overcommit: false,
             tile_source: defaults::TILE_SOURCE,
             pool: Arc::default(),
         }
@@ -68,6 +71,10 @@ impl Default for Plan {
 }
 
 impl Plan {
+    /// The most threads [`Plan::threads`] accepts: far beyond any machine this crate serves,
+    /// and few enough that starting them takes milliseconds, not minutes.
+    pub const MAX_THREADS: usize = 1024;
+
     /// The default plan, same as [`Plan::default`].
     pub fn new() -> Plan {
         Plan::default()
@@ -92,6 +99,7 @@ impl Plan {
     ///
     /// That pool lives as long as the plan and its clones: build a `threads(n)` plan once and
     /// reuse it, rather than once per call, which would start and stop n threads each time.
+    /// More than [`Plan::MAX_THREADS`] is [`Error::TooManyThreads`] when the plan is used.
     pub fn threads(self, n: usize) -> Plan {
         Plan {
             threads: n,
@@ -117,6 +125,19 @@ impl Plan {
     /// products alike.
     pub fn accuracy(self, accuracy: Accuracy) -> Plan {
         Plan { accuracy, ..self }
+    }
+
+    /// Whether a new matrix may be larger than the memory the system can give: `false` by
+    /// default, so that [`Plan::kernel_matrix`] and [`Plan::cross_matrix`] return
+    /// [`Error::AllocationFailed`] (with the sizes) for an output of 256 MiB or more that
+    /// exceeds the available memory plus free swap, instead of mapping it under the system's
+    /// overcommit and being killed by the out-of-memory killer while filling it. `true` skips
+    /// the check.
+    pub fn allow_overcommit(self, allow: bool) -> Plan {
+        Plan {
+            allow_overcommit: allow,
+            ..self
+        }
     }
 
     /// The accuracy as set.
@@ -311,15 +332,13 @@ impl Plan {
     /// of new memory, allocate it with [`KernelMatrix::zeros`] just before.
     ///
     /// # Errors
-    /// [`Error::OutputLength`] if `out.len()` is not a multiple of `cols` (`cols` = 0 needs an
+    /// [`Error::RaggedOutput`] if `out.len()` is not a multiple of `cols` (`cols` = 0 needs an
     /// empty `out`); [`Error::InvalidTile`], [`Error::ThreadPool`].
     pub fn fill_floor(&self, out: &mut [f64], cols: usize) -> Result<(), Error> {
         let tile = self.tile_for(out.len().checked_div(cols).unwrap_or(0))?;
         if !out.len().is_multiple_of(cols.max(1)) || (cols == 0 && !out.is_empty()) {
-            return Err(Error::OutputLength {
-                expected: out.len().next_multiple_of(cols.max(1)),
-                got: out.len(),
-                rows: out.len().div_ceil(cols.max(1)),
+            return Err(Error::RaggedOutput {
+                len: out.len(),
                 cols,
             });
         }
@@ -333,7 +352,8 @@ impl Plan {
     /// A new matrix of `rows × cols`, filled; `square` when `rows` and `cols` are the same nodes.
     fn new_matrix(&self, rows: &Nodes, cols: &Nodes, square: bool) -> Result<KernelMatrix, Error> {
         self.tile_for(rows.len())?;
-        let mut matrix = KernelMatrix::zeros(rows.len(), cols.len())?;
+        let mut matrix =
+            KernelMatrix::zeros_checked(rows.len(), cols.len(), !self.allow_overcommit)?;
         self.fill(rows, cols, square, true, matrix.as_mut_slice())?;
         Ok(matrix)
     }
@@ -359,8 +379,15 @@ impl Plan {
         self.fill(rows, cols, square, false, out)
     }
 
-    /// Validates the tile and puts it in the kernel's units for a matrix with `rows` rows.
+    /// Validates the plan (tile, thread count) and puts the tile in the kernel's units for a
+    /// matrix with `rows` rows.
     fn tile_for(&self, rows: usize) -> Result<TileShape, Error> {
+        if self.threads > Plan::MAX_THREADS {
+            return Err(Error::TooManyThreads {
+                requested: self.threads,
+                max: Plan::MAX_THREADS,
+            });
+        }
         if self.tile_rows == 0 || self.tile_cols == 0 {
             return Err(Error::InvalidTile {
                 tile_rows: self.tile_rows,
@@ -414,7 +441,10 @@ impl Plan {
     fn on_threads(&self, work: impl FnOnce(Parallelism) + Send) -> Result<(), Error> {
         match self.threads {
             1 => work(Parallelism::Serial),
-            0 => work(Parallelism::Rayon),
+            0 => {
+                current_pool_ready()?;
+                work(Parallelism::Rayon)
+            }
             n => self.pool(n)?.install(|| work(Parallelism::Rayon)),
         }
         Ok(())
@@ -433,4 +463,41 @@ impl Plan {
             reason: reason.clone(),
         })
     }
+}
+
+/// Checks that rayon has a pool to run `threads(0)` work in: the pool the caller is in, or the
+/// global pool, started here if nothing has started it yet.
+///
+/// Why: rayon starts its global pool lazily on first use and panics ("The global thread pool
+/// has not been initialized") if the threads cannot be started — a low process limit, a small
+/// address-space limit and a large `RAYON_NUM_THREADS`. Starting it through `build_global`
+/// returns that failure as an error instead. The outcome is kept: after a failed start rayon
+/// has no global pool for the rest of the process, and every later call says so again.
+fn current_pool_ready() -> Result<(), Error> {
+    static GLOBAL_POOL: OnceLock<Result<(), (usize, String)>> = OnceLock::new();
+    if rayon::current_thread_index().is_some() {
+        return Ok(()); // inside a pool (the caller's `install`, or one of ours)
+    }
+    let started = GLOBAL_POOL.get_or_init(|| {
+        match rayon::ThreadPoolBuilder::new().build_global() {
+            Ok(()) => Ok(()),
+            // Already started (by the caller, another crate or an earlier call): rayon's only
+            // build error without a source.
+            Err(e) if std::error::Error::source(&e).is_none() => Ok(()),
+            Err(e) => Err((global_pool_size(), e.to_string())),
+        }
+    });
+    started
+        .clone()
+        .map_err(|(threads, reason)| Error::ThreadPool { threads, reason })
+}
+
+/// The number of threads rayon's global pool is asked for: `RAYON_NUM_THREADS` if set to a
+/// positive number, else the logical CPUs.
+fn global_pool_size() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

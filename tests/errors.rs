@@ -130,15 +130,20 @@ fn a_matrix_too_large_for_memory_is_an_error_not_an_abort() {
             .threads(threads)
             .kernel_matrix(&nodes)
             .unwrap_err();
-        assert_eq!(
-            err,
-            Error::AllocationFailed {
-                rows: 1 << 20,
-                cols: 1 << 20,
-                bytes: 1 << 43
-            }
-        );
-        assert!(err.to_string().contains("1048576 x 1048576"));
+        // 8 TiB is more than any machine this runs on has: refused by the memory check, before
+        // anything is mapped, with both sizes in the message.
+        let Error::AllocationFailed {
+            rows: 1048576,
+            cols: 1048576,
+            bytes,
+            available: Some(available),
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(bytes, 1 << 43);
+        let message = err.to_string();
+        assert!(message.contains("1048576 x 1048576") && message.contains(&available.to_string()));
     }
     let err = pairkernel::cross_matrix(&nodes, &nodes).unwrap_err();
     assert!(matches!(err, Error::AllocationFailed { .. }));
@@ -176,25 +181,17 @@ fn checked_accessors_return_none_out_of_range() {
 }
 
 #[test]
-fn a_floor_fill_of_a_ragged_buffer_is_an_output_length_error_before_any_write() {
+fn a_floor_fill_of_a_ragged_buffer_is_an_error_that_says_so_before_any_write() {
     let mut out = vec![0.0; 10];
     assert_eq!(
         Plan::new().fill_floor(&mut out, 4),
-        Err(Error::OutputLength {
-            expected: 12,
-            got: 10,
-            rows: 3,
-            cols: 4
-        })
+        Err(Error::RaggedOutput { len: 10, cols: 4 })
     );
+    let err = Plan::new().fill_floor(&mut out[..3], 0).unwrap_err();
+    assert_eq!(err, Error::RaggedOutput { len: 3, cols: 0 });
     assert_eq!(
-        Plan::new().fill_floor(&mut out, 0),
-        Err(Error::OutputLength {
-            expected: 10,
-            got: 10,
-            rows: 10,
-            cols: 0
-        })
+        err.to_string(),
+        "output buffer has 3 entries, which is not a whole number of rows of 0 columns"
     );
     assert!(out.iter().all(|&e| e == 0.0));
     assert!(matches!(
@@ -216,9 +213,110 @@ fn zeros_is_a_checked_allocation() {
             cols: 1 << 31
         })
     );
-    // 2^50 bytes (1 PiB) passes the size check but no machine maps it.
+    // 2^50 bytes (1 PiB) passes the size check but no machine has it: the memory check
+    // refuses it, and without that check the allocator does.
     assert!(matches!(
         KernelMatrix::zeros(1 << 23, 1 << 24),
-        Err(Error::AllocationFailed { .. })
+        Err(Error::AllocationFailed {
+            available: Some(_),
+            ..
+        })
     ));
+    assert!(matches!(
+        KernelMatrix::zeros_allow_overcommit(1 << 23, 1 << 24),
+        Err(Error::AllocationFailed {
+            available: None,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_matrix_larger_than_the_memory_available_is_refused_before_it_is_mapped() {
+    let Some(available) = pairkernel::machine::available_memory() else {
+        return; // not Linux: nothing to compare with
+    };
+    // Twice what the system can give: under overcommit the mapping itself could succeed, and
+    // filling it would get the process killed. `zeros` touches nothing, so even a broken check
+    // would not fill memory here (the child-process test in tests/limits.rs covers the fill).
+    let n = ((2 * available / 8) as f64).sqrt() as usize + 1;
+    let err = KernelMatrix::zeros(n, n).unwrap_err();
+    assert!(
+        matches!(err, Error::AllocationFailed { available: Some(a), .. } if a >= available / 2),
+        "{err:?}"
+    );
+    // Allowing overcommit skips the check: whatever happens then is the allocator's answer.
+    match KernelMatrix::zeros_allow_overcommit(n, n) {
+        Ok(m) => assert_eq!(m.rows(), n),
+        Err(err) => assert!(matches!(
+            err,
+            Error::AllocationFailed {
+                available: None,
+                ..
+            }
+        )),
+    }
+}
+
+#[test]
+fn absurd_thread_counts_are_refused_before_any_thread_starts() {
+    let nodes = Nodes::from_points(&[[0.0; 3], [1.0; 3]]).unwrap();
+    let plan = Plan::new().threads(65_535);
+    let expected = Error::TooManyThreads {
+        requested: 65_535,
+        max: Plan::MAX_THREADS,
+    };
+    assert_eq!(plan.kernel_matrix(&nodes).unwrap_err(), expected);
+    assert_eq!(
+        plan.apply(&nodes, &[1.0, 1.0], &mut [0.0; 2]).unwrap_err(),
+        expected
+    );
+    assert_eq!(plan.fill_floor(&mut [0.0; 4], 2).unwrap_err(), expected);
+    assert_eq!(
+        expected.to_string(),
+        "a plan of 65535 threads: at most 1024 are allowed"
+    );
+    // The limit itself is allowed (not started here: 1024 threads on a small machine are
+    // slow to start and stop, though correct).
+    assert!(Plan::new().threads(Plan::MAX_THREADS).thread_count() == 1024);
+}
+
+#[test]
+fn node_sets_too_large_for_memory_are_errors_not_aborts() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    // 2^40 nodes are 24 TiB.
+    let err = Nodes::try_random(1 << 40, &mut rng).unwrap_err();
+    assert!(
+        matches!(err, Error::NodesAllocationFailed { nodes, bytes, .. }
+            if nodes == 1 << 40 && bytes == 24 << 40),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("could not allocate 1099511627776 nodes (26388279066624 bytes)")
+    );
+    // A count whose size overflows usize is the same error.
+    assert!(matches!(
+        Nodes::try_random(usize::MAX, &mut rng),
+        Err(Error::NodesAllocationFailed {
+            available: None,
+            ..
+        })
+    ));
+}
+
+#[test]
+#[should_panic(expected = "Nodes::random(1099511627776): could not allocate 1099511627776 nodes")]
+fn random_panics_with_the_size_where_memory_runs_out() {
+    use rand::SeedableRng;
+    let _ = Nodes::random(1 << 40, &mut rand::rngs::StdRng::seed_from_u64(1));
+}
+
+#[test]
+fn debug_of_a_large_matrix_is_short() {
+    let nodes = Nodes::from_points(&vec![[0.5; 3]; 2000]).unwrap();
+    let text = format!("{:?}", pairkernel::kernel_matrix(&nodes).unwrap());
+    assert!(text.len() < 400, "{} characters", text.len());
+    assert!(text.contains("rows: 2000, cols: 2000"));
 }

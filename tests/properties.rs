@@ -161,14 +161,25 @@ proptest! {
         axis in 0..3usize,
         start in coordinate(),
     ) {
-        // The kernel's r² is then r*r rounded, and sqrt(RN(r*r)) == r in binary floating point,
-        // so the entry and phi(r) go through the same operations on the same values.
-        let mut q = [start, 0.0, 0.0];
+        // Where the difference r is exact (always from the origin; from `start` when the
+        // two-sum's remainder is zero), the kernel's r² is r·r plus its exact rounding error,
+        // and sqrt(RN(r·r)) == r in binary floating point: the entry and phi(r) go through the
+        // same operations on the same values.
+        let p = [start, 0.0, 0.0];
+        let mut q = p;
         q[axis] += r;
-        let r = (q[axis] - [start, 0.0, 0.0][axis]).abs();
-        let nodes = Nodes::from_points(&[[start, 0.0, 0.0], q]).unwrap();
+        let difference = twofloat::TwoFloat::new_sub(q[axis], p[axis]);
+        let r = difference.hi().abs();
+        let nodes = Nodes::from_points(&[p, q]).unwrap();
         let d = pairkernel::kernel_matrix(&nodes).unwrap();
-        prop_assert_eq!(d[(0, 1)].to_bits(), pairkernel::phi(r).to_bits());
+        if difference.lo() == 0.0 {
+            prop_assert_eq!(d[(0, 1)].to_bits(), pairkernel::phi(r).to_bits());
+        }
+        prop_assert!(ulps_from_exact(d[(0, 1)], exact_phi(p, q)) <= ULP_BOUND);
+        let mut on_axis = [0.0; 3];
+        on_axis[axis] = r;
+        let from_origin = pairkernel::kernel_matrix(&Nodes::from_points(&[[0.0; 3], on_axis]).unwrap()).unwrap();
+        prop_assert_eq!(from_origin[(0, 1)].to_bits(), pairkernel::phi(r).to_bits());
         prop_assert!(ulps_from_exact(pairkernel::phi(r), exact_phi([0.0; 3], [r, 0.0, 0.0])) <= ULP_BOUND);
     }
 }

@@ -267,13 +267,16 @@ pub fn measure(
             None
         },
         vec: if uses(&[Mode::IntoVec]) {
-            // Fallibly, like the library: `vec![0.0; n * n]` would abort on a too-large N.
+            // Fallibly, like the library (the same checks: size, memory available, allocator);
+            // `vec![0.0; n * n]` would abort on a too-large N.
+            KernelMatrix::zeros(n, n)?;
             let mut v = Vec::new();
             v.try_reserve_exact(n * n)
                 .map_err(|_| pairkernel::Error::AllocationFailed {
                     rows: n,
                     cols: n,
                     bytes: n * n * size_of::<f64>(),
+                    available: None,
                 })?;
             v.resize(n * n, 0.0);
             v
