@@ -43,8 +43,9 @@ pub struct TuneArgs {
     /// Write the tuning file to the default location, which `build.rs` reads on the next build.
     #[arg(long, conflicts_with = "out")]
     apply: bool,
-    /// Where to write the tuning file.
-    #[arg(long, default_value = "pairkernel-tuning.toml")]
+    /// Where to write the tuning file (by default under `target/`, which git ignores; `--apply`
+    /// writes it where `build.rs` looks).
+    #[arg(long, default_value = "target/pairkernel-tuning.toml")]
     out: PathBuf,
     /// Seed of the random node sets.
     #[arg(long, default_value_t = 42)]
