@@ -60,8 +60,9 @@ pub(crate) fn cross_apply<A: EntryArithmetic>(
     let may_overflow = (0..3).any(|axis| {
         let low = ranges[0][axis][0].min(ranges[1][axis][0]);
         let high = ranges[0][axis][1].max(ranges[1][axis][1]);
-        // An overflowing difference is +∞ and compares as not below the limit.
-        !(high - low < OVERFLOW_FREE_EXTENT)
+        // An overflowing difference is +∞, above the limit; never NaN (the coordinates are
+        // finite, and `y` is not empty, so neither set's range is the empty one).
+        high - low >= OVERFLOW_FREE_EXTENT
     });
     // LOOP 4: passes of up to MAX_RHS_PER_PASS right-hand sides.
     for first_rhs in (0..k).step_by(MAX_RHS_PER_PASS) {

@@ -161,7 +161,7 @@ impl PartialEq for KernelMatrix {
 
 impl fmt::Debug for KernelMatrix {
     /// The shape, the kind of memory, and the entries of the top-left corner (at most
-    /// [`DEBUG_CORNER`] × [`DEBUG_CORNER`], with `…` where rows or columns were left out), as
+    /// 4 × 4, with `…` where rows or columns were left out), as
     /// ndarray does: a 10⁴ × 10⁴ matrix prints a few lines, not 10⁸ numbers.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         struct Corner<'a>(&'a KernelMatrix);
