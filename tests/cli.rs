@@ -313,3 +313,49 @@ fn a_tiny_scaling_run_writes_its_csv_and_three_figures_with_every_series() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tune_writes_under_target_by_default_not_into_the_working_directory() {
+    let dir = std::env::temp_dir().join(format!("pairkernel-tune-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pairkernel"))
+        .args(["tune", "--quick"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("target/pairkernel-tuning.toml").is_file());
+    assert!(!dir.join("pairkernel-tuning.toml").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bench_puts_both_accuracies_side_by_side() {
+    let text = pairkernel_ok(&[
+        "bench",
+        "--n",
+        "200",
+        "--threads",
+        "1",
+        "--mode",
+        "into",
+        "--reps",
+        "1",
+        "--accuracy",
+        "compensated,fast",
+        "--json",
+    ]);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let accuracies: Vec<&str> = lines
+        .iter()
+        .map(|line| line["accuracy"].as_str().unwrap())
+        .collect();
+    assert_eq!(accuracies, ["compensated", "fast"]);
+}
