@@ -28,7 +28,7 @@ use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
 use crate::nodes::{LANES, Nodes};
-use crate::schedule::Parallelism;
+use crate::threads::Parallelism;
 
 /// Right-hand sides per pass: their accumulators stay in registers (16 of them, plus the node
 /// differences, fit the 32 vector registers of AVX-512VL builds).

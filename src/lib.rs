@@ -105,6 +105,7 @@ pub mod reference;
 mod schedule;
 mod store;
 mod symmetric;
+mod threads;
 mod tile;
 #[cfg(test)]
 mod tuning_config;

@@ -1,12 +1,6 @@
-//! The plan: tile shape, thread count, schedule and stores, and the entry points that use them
-//! (dense matrices, matrix-free products, the store floor).
-//!
-//! Parallelism is a value the caller passes, not a global: `threads(1)` runs on the calling
-//! thread without touching rayon, `threads(0)` runs in the rayon pool the call is made from (the
-//! global pool unless the caller `install`ed another), and `threads(n)` for n ≥ 2 runs in a pool
-//! of exactly n threads that the plan starts on first use and its clones share.
-
-use std::sync::{Arc, OnceLock};
+//! The plan: tile shape, thread count, schedule, stores and accuracy, and the entry points that
+//! use them (dense matrices, matrix-free products, the store floor). Where the work runs is
+//! [`crate::threads`]'s job.
 
 use crate::apply;
 use crate::arithmetic::{Accuracy, Compensated, EntryArithmetic, Fast};
@@ -14,14 +8,15 @@ use crate::defaults;
 use crate::error::Error;
 use crate::matrix::{KernelMatrix, entry_count};
 use crate::nodes::Nodes;
-use crate::schedule::{Parallelism, Schedule, TileShape, fill_constant, fill_matrix};
+use crate::schedule::{Schedule, TileShape, fill_constant, fill_matrix};
 use crate::store::{self, Plain, StorePath, Stores, Streaming};
 use crate::symmetric::{SymmetricShape, fill_symmetric};
+use crate::threads::{self, Threads};
 
-/// How to compute a kernel matrix: the tile shape and the number of threads.
+/// How to compute a kernel matrix: the tile shape, threads, schedule, stores and accuracy.
 ///
-/// The result does not depend on the plan: every tile shape and thread count gives the same
-/// bits. The plan only changes how fast they come.
+/// Of these, only the [`Accuracy`] decides the result: every tile shape, thread count, schedule
+/// and store path gives the same bits. The rest only changes how fast they come.
 ///
 /// ```
 /// use pairkernel::{Nodes, Plan};
@@ -35,7 +30,7 @@ use crate::symmetric::{SymmetricShape, fill_symmetric};
 pub struct Plan {
     tile_rows: usize,
     tile_cols: usize,
-    threads: usize,
+    threads: Threads,
     schedule: Schedule,
     stores: Stores,
     accuracy: Accuracy,
@@ -43,8 +38,6 @@ pub struct Plan {
     allow_overcommit: bool,
     /// Where the tile came from: the build's default, or `Plan::tile`.
     tile_source: &'static str,
-    /// The dedicated pool for `threads >= 2`, started on first use; shared by clones.
-    pool: Arc<OnceLock<Result<rayon::ThreadPool, String>>>,
 }
 
 impl Default for Plan {
@@ -59,13 +52,12 @@ impl Default for Plan {
         Plan {
             tile_rows: defaults::TILE_ROWS,
             tile_cols: defaults::TILE_COLS,
-            threads: 0,
+            threads: Threads::new(0),
             schedule: Schedule::Auto,
             stores: Stores::Auto,
             accuracy: Accuracy::Compensated,
             allow_overcommit: false,
             tile_source: defaults::TILE_SOURCE,
-            pool: Arc::default(),
         }
     }
 }
@@ -73,7 +65,7 @@ impl Default for Plan {
 impl Plan {
     /// The most threads [`Plan::threads`] accepts: far beyond any machine this crate serves,
     /// and few enough that starting them takes milliseconds, not minutes.
-    pub const MAX_THREADS: usize = 1024;
+    pub const MAX_THREADS: usize = threads::MAX_THREADS;
 
     /// The default plan, same as [`Plan::default`].
     pub fn new() -> Plan {
@@ -102,8 +94,7 @@ impl Plan {
     /// More than [`Plan::MAX_THREADS`] is [`Error::TooManyThreads`] when the plan is used.
     pub fn threads(self, n: usize) -> Plan {
         Plan {
-            threads: n,
-            pool: Arc::default(),
+            threads: Threads::new(n),
             ..self
         }
     }
@@ -175,7 +166,7 @@ impl Plan {
 
     /// The thread count as set (0 meaning all threads of the current rayon pool).
     pub fn thread_count(&self) -> usize {
-        self.threads
+        self.threads.count()
     }
 
     /// The `N × N` kernel matrix `D[i][j] = φ(|vᵢ − vⱼ|)` of `nodes`, in new memory.
@@ -313,7 +304,7 @@ impl Plan {
                 value: x[index],
             });
         }
-        self.on_threads(|parallelism| match self.accuracy {
+        self.threads.run(|parallelism| match self.accuracy {
             Accuracy::Compensated => {
                 apply::cross_apply::<Compensated>(rows, cols, x, k, y, tile.band_rows, parallelism)
             }
@@ -343,7 +334,7 @@ impl Plan {
             });
         }
         let streaming = store::choose(self.stores, out.len(), false);
-        self.on_threads(|parallelism| match streaming {
+        self.threads.run(|parallelism| match streaming {
             false => fill_constant::<Plain>(out, cols, tile.band_rows, parallelism, 1.0),
             true => fill_constant::<Streaming>(out, cols, tile.band_rows, parallelism, 1.0),
         })
@@ -382,12 +373,7 @@ impl Plan {
     /// Validates the plan (tile, thread count) and puts the tile in the kernel's units for a
     /// matrix with `rows` rows.
     fn tile_for(&self, rows: usize) -> Result<TileShape, Error> {
-        if self.threads > Plan::MAX_THREADS {
-            return Err(Error::TooManyThreads {
-                requested: self.threads,
-                max: Plan::MAX_THREADS,
-            });
-        }
+        self.threads.check()?;
         if self.tile_rows == 0 || self.tile_cols == 0 {
             return Err(Error::InvalidTile {
                 tile_rows: self.tile_rows,
@@ -430,74 +416,12 @@ impl Plan {
     ) -> Result<(), Error> {
         if symmetric {
             let shape = SymmetricShape::new(self.tile_rows, self.tile_cols, rows.len());
-            self.on_threads(|parallelism| fill_symmetric::<S, A>(rows, shape, parallelism, out))
+            self.threads
+                .run(|parallelism| fill_symmetric::<S, A>(rows, shape, parallelism, out))
         } else {
             let tile = self.tile_for(rows.len())?;
-            self.on_threads(|parallelism| fill_matrix::<S, A>(rows, cols, tile, parallelism, out))
+            self.threads
+                .run(|parallelism| fill_matrix::<S, A>(rows, cols, tile, parallelism, out))
         }
     }
-
-    /// Runs `work` on the plan's threads: the calling thread, the current pool, or its own.
-    fn on_threads(&self, work: impl FnOnce(Parallelism) + Send) -> Result<(), Error> {
-        match self.threads {
-            1 => work(Parallelism::Serial),
-            0 => {
-                current_pool_ready()?;
-                work(Parallelism::Rayon)
-            }
-            n => self.pool(n)?.install(|| work(Parallelism::Rayon)),
-        }
-        Ok(())
-    }
-
-    fn pool(&self, threads: usize) -> Result<&rayon::ThreadPool, Error> {
-        let pool = self.pool.get_or_init(|| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("pairkernel-{i}"))
-                .build()
-                .map_err(|e| e.to_string())
-        });
-        pool.as_ref().map_err(|reason| Error::ThreadPool {
-            threads,
-            reason: reason.clone(),
-        })
-    }
-}
-
-/// Checks that rayon has a pool to run `threads(0)` work in: the pool the caller is in, or the
-/// global pool, started here if nothing has started it yet.
-///
-/// Why: rayon starts its global pool lazily on first use and panics ("The global thread pool
-/// has not been initialized") if the threads cannot be started — a low process limit, a small
-/// address-space limit and a large `RAYON_NUM_THREADS`. Starting it through `build_global`
-/// returns that failure as an error instead. The outcome is kept: after a failed start rayon
-/// has no global pool for the rest of the process, and every later call says so again.
-fn current_pool_ready() -> Result<(), Error> {
-    static GLOBAL_POOL: OnceLock<Result<(), (usize, String)>> = OnceLock::new();
-    if rayon::current_thread_index().is_some() {
-        return Ok(()); // inside a pool (the caller's `install`, or one of ours)
-    }
-    let started = GLOBAL_POOL.get_or_init(|| {
-        match rayon::ThreadPoolBuilder::new().build_global() {
-            Ok(()) => Ok(()),
-            // Already started (by the caller, another crate or an earlier call): rayon's only
-            // build error without a source.
-            Err(e) if std::error::Error::source(&e).is_none() => Ok(()),
-            Err(e) => Err((global_pool_size(), e.to_string())),
-        }
-    });
-    started
-        .clone()
-        .map_err(|(threads, reason)| Error::ThreadPool { threads, reason })
-}
-
-/// The number of threads rayon's global pool is asked for: `RAYON_NUM_THREADS` if set to a
-/// positive number, else the logical CPUs.
-fn global_pool_size() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

@@ -13,6 +13,7 @@ use wide::f64x4;
 use crate::arithmetic::EntryArithmetic;
 use crate::nodes::{LANES, Nodes};
 use crate::store::StorePath;
+use crate::threads::Parallelism;
 use crate::tile::fill_band;
 
 /// How the work of a kernel matrix is laid out: a [`Plan`](crate::Plan) setting.
@@ -50,15 +51,6 @@ impl TileShape {
             groups_per_tile: tile_cols.div_ceil(LANES).max(1),
         }
     }
-}
-
-/// Whether the bands run on the calling thread or on the current rayon pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Parallelism {
-    /// On the calling thread, bands in order; rayon is not touched.
-    Serial,
-    /// Bands as rayon tasks in the pool the call runs in.
-    Rayon,
 }
 
 /// Fills `out` (`rows.len() × cols.len()`, row-major; the caller has checked its length).

@@ -28,8 +28,8 @@ use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
 use crate::nodes::{LANES, Nodes};
-use crate::schedule::Parallelism;
 use crate::store::StorePath;
+use crate::threads::Parallelism;
 use crate::window::{SharedOutput, Window};
 
 /// Rows (and columns) of a block: two lane groups.

@@ -7,7 +7,11 @@ use twofloat::TwoFloat;
 
 /// The bound the crate promises for the default accuracy, in ulps of the exact value: 2 in
 /// builds with FMA, 3 without (see the crate's `arithmetic` module).
-pub const ULP_BOUND: f64 = if cfg!(target_feature = "fma") { 2.0 } else { 3.0 };
+pub const ULP_BOUND: f64 = if cfg!(target_feature = "fma") {
+    2.0
+} else {
+    3.0
+};
 
 /// The bound for `Accuracy::Fast`, in ulps of the exact value.
 pub const FAST_ULP_BOUND: f64 = 11.0;

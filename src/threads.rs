@@ -1,0 +1,124 @@
+//! Where a plan's work runs: the calling thread, the rayon pool the call is made from, or a pool
+//! of the plan's own.
+//!
+//! Parallelism is a value the caller passes, not a global: `threads(1)` runs on the calling
+//! thread without touching rayon, `threads(0)` runs in the rayon pool the call is made from (the
+//! global pool unless the caller `install`ed another), and `threads(n)` for n ≥ 2 runs in a pool
+//! of exactly n threads that the plan starts on first use and its clones share. Every way a pool
+//! can fail to start — the plan's own, or rayon's global one, which rayon would otherwise start
+//! lazily and panic over — is an [`Error::ThreadPool`].
+
+use std::sync::{Arc, OnceLock};
+
+use crate::error::Error;
+
+/// The most threads a plan accepts: far beyond any machine this crate serves, and few enough
+/// that starting them takes milliseconds, not minutes.
+pub(crate) const MAX_THREADS: usize = 1024;
+
+/// Whether the bands run on the calling thread or on the current rayon pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Parallelism {
+    /// On the calling thread, bands in order; rayon is not touched.
+    Serial,
+    /// Bands as rayon tasks in the pool the call runs in.
+    Rayon,
+}
+
+/// A plan's thread setting, and its dedicated pool once started.
+#[derive(Clone, Debug)]
+pub(crate) struct Threads {
+    count: usize,
+    /// The dedicated pool for `count >= 2`, started on first use; shared by clones.
+    pool: Arc<OnceLock<Result<rayon::ThreadPool, String>>>,
+}
+
+impl Threads {
+    /// `count` threads: 1 the calling thread, 0 the current pool, n ≥ 2 a pool of n.
+    pub(crate) fn new(count: usize) -> Threads {
+        Threads {
+            count,
+            pool: Arc::default(),
+        }
+    }
+
+    /// The count as set.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    /// [`Error::TooManyThreads`] above [`MAX_THREADS`], before any thread starts.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.count > MAX_THREADS {
+            return Err(Error::TooManyThreads {
+                requested: self.count,
+                max: MAX_THREADS,
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs `work` on these threads: the calling thread, the current pool, or the own pool.
+    pub(crate) fn run(&self, work: impl FnOnce(Parallelism) + Send) -> Result<(), Error> {
+        match self.count {
+            1 => work(Parallelism::Serial),
+            0 => {
+                current_pool_ready()?;
+                work(Parallelism::Rayon)
+            }
+            n => self.own_pool(n)?.install(|| work(Parallelism::Rayon)),
+        }
+        Ok(())
+    }
+
+    fn own_pool(&self, threads: usize) -> Result<&rayon::ThreadPool, Error> {
+        let pool = self.pool.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("pairkernel-{i}"))
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        pool.as_ref().map_err(|reason| Error::ThreadPool {
+            threads,
+            reason: reason.clone(),
+        })
+    }
+}
+
+/// Checks that rayon has a pool to run `threads(0)` work in: the pool the caller is in, or the
+/// global pool, started here if nothing has started it yet.
+///
+/// Why: rayon starts its global pool lazily on first use and panics ("The global thread pool
+/// has not been initialized") if the threads cannot be started — a low process limit, a small
+/// address-space limit and a large `RAYON_NUM_THREADS`. Starting it through `build_global`
+/// returns that failure as an error instead. The outcome is kept: after a failed start rayon
+/// has no global pool for the rest of the process, and every later call says so again.
+fn current_pool_ready() -> Result<(), Error> {
+    static GLOBAL_POOL: OnceLock<Result<(), (usize, String)>> = OnceLock::new();
+    if rayon::current_thread_index().is_some() {
+        return Ok(()); // inside a pool (the caller's `install`, or one of ours)
+    }
+    let started = GLOBAL_POOL.get_or_init(|| {
+        match rayon::ThreadPoolBuilder::new().build_global() {
+            Ok(()) => Ok(()),
+            // Already started (by the caller, another crate or an earlier call): rayon's only
+            // build error without a source.
+            Err(e) if std::error::Error::source(&e).is_none() => Ok(()),
+            Err(e) => Err((global_pool_size(), e.to_string())),
+        }
+    });
+    started
+        .clone()
+        .map_err(|(threads, reason)| Error::ThreadPool { threads, reason })
+}
+
+/// The number of threads rayon's global pool is asked for: `RAYON_NUM_THREADS` if set to a
+/// positive number, else the logical CPUs.
+fn global_pool_size() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
