@@ -23,7 +23,6 @@
 //! data has), every term is added only where its weight is non-zero: one blend per term, paid
 //! only then. An infinite entry with a non-zero weight still gives ±∞, as the exact sum does.
 
-use rayon::prelude::*;
 use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
@@ -102,7 +101,8 @@ fn apply_pass<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: bool>
     let packed = pack_rhs::<K>(x, cols.len(), k, first_rhs);
     let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<f64x4>() * (3 + K))).max(1);
     let block_len = row_block * k;
-    let fill = |(block, y_block): (usize, &mut [f64])| {
+    // LOOP 3: blocks of rows, the unit of parallel work.
+    parallelism.for_each_band(y, block_len, |block, y_block| {
         apply_row_block::<A, K, SKIP_ZERO_WEIGHTS>(
             rows,
             block * row_block,
@@ -113,12 +113,7 @@ fn apply_pass<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: bool>
             first_rhs,
             y_block,
         );
-    };
-    // LOOP 3: blocks of rows, the unit of parallel work.
-    match parallelism {
-        Parallelism::Serial => y.chunks_mut(block_len).enumerate().for_each(fill),
-        Parallelism::Rayon => y.par_chunks_mut(block_len).enumerate().for_each(fill),
-    }
+    });
 }
 
 /// The right-hand sides of a pass per column lane group: `packed[g][m]` holds `x[j][first + m]`

@@ -1,13 +1,12 @@
 //! The schedules: [`Schedule`], the user's choice, and the row schedule, how bands of rows are
 //! spread over threads. (The symmetric schedule is [`crate::symmetric`].)
 //!
-//! The output is cut into bands of whole rows (`par_chunks_mut`), each band a disjoint `&mut`
-//! slice handed to [`fill_band`]. rayon's work stealing balances the bands, which all cost the
+//! The output is cut into bands of whole rows (the one band splitter,
+//! `Parallelism::for_each_band`), each band a disjoint `&mut` slice handed to [`fill_band`]. rayon's work stealing balances the bands, which all cost the
 //! same; with several bands per thread, a thread slowed by a noisy neighbour is covered by the
 //! others. Bands, not single tiles, are the unit of work so that each task writes one contiguous
 //! block of memory and needs no shared pointer.
 
-use rayon::prelude::*;
 use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
@@ -67,7 +66,7 @@ pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic>(
     // LOOP 3: split the rows into bands of `band_rows` rows, the unit of parallel work.
     // `band_len` <= out.len(), since band_rows <= rows.len().
     let band_len = tile.band_rows * cols.len();
-    let fill = |(band_index, band): (usize, &mut [f64])| {
+    parallelism.for_each_band(out, band_len, |band_index, band| {
         fill_band::<S, A>(
             rows,
             band_index * tile.band_rows,
@@ -76,11 +75,7 @@ pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic>(
             band,
         );
         S::finish();
-    };
-    match parallelism {
-        Parallelism::Serial => out.chunks_mut(band_len).enumerate().for_each(fill),
-        Parallelism::Rayon => out.par_chunks_mut(band_len).enumerate().for_each(fill),
-    }
+    });
 }
 
 /// Writes `value` to every entry of `out` (rows of `cols` entries) in bands of `band_rows` rows,
@@ -97,7 +92,7 @@ pub(crate) fn fill_constant<S: StorePath>(
         return;
     }
     let entries = f64x4::splat(value);
-    let fill = |band: &mut [f64]| {
+    let fill = |_: usize, band: &mut [f64]| {
         for row in band.chunks_exact_mut(cols) {
             let mut groups = row.chunks_exact_mut(LANES);
             for group in &mut groups {
@@ -107,9 +102,5 @@ pub(crate) fn fill_constant<S: StorePath>(
         }
         S::finish();
     };
-    let band_len = band_rows.max(1) * cols;
-    match parallelism {
-        Parallelism::Serial => out.chunks_mut(band_len).for_each(fill),
-        Parallelism::Rayon => out.par_chunks_mut(band_len).for_each(fill),
-    }
+    parallelism.for_each_band(out, band_rows.max(1) * cols, fill);
 }

@@ -23,7 +23,6 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
 use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
@@ -98,10 +97,7 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic>(
         S::finish();
     };
     let pairs = bands.div_ceil(2);
-    match parallelism {
-        Parallelism::Serial => (0..pairs).for_each(fill_pair),
-        Parallelism::Rayon => (0..pairs).into_par_iter().for_each(fill_pair),
-    }
+    parallelism.for_each_task(pairs, fill_pair);
 }
 
 /// One band: every block `(a, b)` with `a` in the band's rows and `b ≥ a`, stored at `(a, b)`

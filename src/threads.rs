@@ -10,6 +10,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use rayon::prelude::*;
+
 use crate::error::Error;
 
 /// The most threads a plan accepts: far beyond any machine this crate serves, and few enough
@@ -23,6 +25,33 @@ pub(crate) enum Parallelism {
     Serial,
     /// Bands as rayon tasks in the pool the call runs in.
     Rayon,
+}
+
+impl Parallelism {
+    /// Calls `fill(index, band)` for each run of `band_len` entries of `out` (the last may be
+    /// shorter), in order on the calling thread or as rayon tasks: the crate's one band
+    /// splitter, for schedules whose bands are disjoint runs of the output. `band_len` ≥ 1.
+    pub(crate) fn for_each_band<T: Send>(
+        self,
+        out: &mut [T],
+        band_len: usize,
+        fill: impl Fn(usize, &mut [T]) + Sync + Send,
+    ) {
+        let fill = |(index, band): (usize, &mut [T])| fill(index, band);
+        match self {
+            Parallelism::Serial => out.chunks_mut(band_len).enumerate().for_each(fill),
+            Parallelism::Rayon => out.par_chunks_mut(band_len).enumerate().for_each(fill),
+        }
+    }
+
+    /// Calls `task(i)` for every `i` in `0..count`, in order or as rayon tasks: for schedules
+    /// whose tasks write through shared windows instead of owning a run of the output.
+    pub(crate) fn for_each_task(self, count: usize, task: impl Fn(usize) + Sync + Send) {
+        match self {
+            Parallelism::Serial => (0..count).for_each(task),
+            Parallelism::Rayon => (0..count).into_par_iter().for_each(task),
+        }
+    }
 }
 
 /// A plan's thread setting, and its dedicated pool once started.
