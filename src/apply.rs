@@ -26,12 +26,19 @@
 use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
+use crate::error::Error;
+use crate::memory::check_available;
 use crate::nodes::{LANES, Nodes};
 use crate::threads::Parallelism;
 
 /// Right-hand sides per pass: their accumulators stay in registers (16 of them, plus the node
 /// differences, fit the 32 vector registers of AVX-512VL builds).
 pub(crate) const MAX_RHS_PER_PASS: usize = 16;
+
+/// Rows whose partial sums a sweep keeps (a row block is swept in runs of at most this many):
+/// bounds the accumulators to 256 × 16 × 32 bytes = 128 KiB whatever the plan's tile, and so
+/// keeps them out of the allocator's way. Rows are independent, so the bits do not change.
+const MAX_ROWS_PER_SWEEP: usize = 256;
 
 /// Bytes of L1 a column block may fill: half of a 48 KiB L1d, the rest for the row
 /// accumulators and whatever else is there.
@@ -43,6 +50,10 @@ pub(crate) const OVERFLOW_FREE_EXTENT: f64 = 5e102;
 
 /// Computes `y = C·x` for `k` right-hand sides: `x` is `Q × k` row-major (entry `j`, right-hand
 /// side `m` at `j·k + m`), `y` is `P × k` row-major. Lengths and finiteness have been checked.
+///
+/// # Errors
+/// [`Error::WorkspaceAllocationFailed`] if a pass's packed right-hand sides (as large as `x`
+/// for k ≤ 16) cannot be allocated; nothing is written to `y` before the first pass's packing.
 pub(crate) fn cross_apply<A: EntryArithmetic>(
     rows: &Nodes,
     cols: &Nodes,
@@ -51,9 +62,9 @@ pub(crate) fn cross_apply<A: EntryArithmetic>(
     y: &mut [f64],
     row_block: usize,
     parallelism: Parallelism,
-) {
+) -> Result<(), Error> {
     if y.is_empty() {
-        return;
+        return Ok(());
     }
     let ranges = [rows.axis_ranges(), cols.axis_ranges()];
     let may_overflow = (0..3).any(|axis| {
@@ -81,8 +92,9 @@ pub(crate) fn cross_apply<A: EntryArithmetic>(
                 }
             };
         }
-        run_pass!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        run_pass!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)?;
     }
+    Ok(())
 }
 
 /// One pass: right-hand sides `first_rhs .. first_rhs + K`; `SKIP_ZERO_WEIGHTS` when an entry
@@ -97,38 +109,56 @@ fn apply_pass<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: bool>
     y: &mut [f64],
     row_block: usize,
     parallelism: Parallelism,
-) {
-    let packed = pack_rhs::<K>(x, cols.len(), k, first_rhs);
+) -> Result<(), Error> {
+    let packed = pack_rhs::<K>(x, cols.len(), k, first_rhs)?;
     let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<f64x4>() * (3 + K))).max(1);
     let block_len = row_block * k;
-    // LOOP 3: blocks of rows, the unit of parallel work.
+    // LOOP 3: blocks of rows, the unit of parallel work, swept in runs of bounded length.
     parallelism.for_each_band(y, block_len, |block, y_block| {
-        apply_row_block::<A, K, SKIP_ZERO_WEIGHTS>(
-            rows,
-            block * row_block,
-            cols,
-            &packed,
-            groups_per_block,
-            k,
-            first_rhs,
-            y_block,
-        );
+        for (run, y_run) in y_block.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
+            apply_row_block::<A, K, SKIP_ZERO_WEIGHTS>(
+                rows,
+                block * row_block + run * MAX_ROWS_PER_SWEEP,
+                cols,
+                &packed,
+                groups_per_block,
+                k,
+                first_rhs,
+                y_run,
+            );
+        }
     });
+    Ok(())
 }
 
 /// The right-hand sides of a pass per column lane group: `packed[g][m]` holds `x[j][first + m]`
-/// for the four columns `j` of group `g`, zero past the last column.
-fn pack_rhs<const K: usize>(x: &[f64], q: usize, k: usize, first: usize) -> Vec<[f64x4; K]> {
-    (0..q.div_ceil(LANES))
-        .map(|g| {
-            std::array::from_fn(|m| {
-                f64x4::new(std::array::from_fn(|lane| {
-                    let j = g * LANES + lane;
-                    if j < q { x[j * k + first + m] } else { 0.0 }
-                }))
-            })
+/// for the four columns `j` of group `g`, zero past the last column. Allocated fallibly, after
+/// the memory check: it is as large as `x` itself when k ≤ 16 (K = k), and an `x` near half the
+/// machine's memory must not make the call abort. (Its size cannot overflow: K ≤ k, so it is at
+/// most `x`'s size plus one group.)
+fn pack_rhs<const K: usize>(
+    x: &[f64],
+    q: usize,
+    k: usize,
+    first: usize,
+) -> Result<Vec<[f64x4; K]>, Error> {
+    let groups = q.div_ceil(LANES);
+    let bytes = groups * size_of::<[f64x4; K]>();
+    let refused = |available| Error::WorkspaceAllocationFailed { bytes, available };
+    check_available(bytes).map_err(|available| refused(Some(available)))?;
+    let mut packed = Vec::new();
+    packed
+        .try_reserve_exact(groups)
+        .map_err(|_| refused(None))?;
+    packed.extend((0..groups).map(|g| {
+        std::array::from_fn(|m| {
+            f64x4::new(std::array::from_fn(|lane| {
+                let j = g * LANES + lane;
+                if j < q { x[j * k + first + m] } else { 0.0 }
+            }))
         })
-        .collect()
+    }));
+    Ok(packed)
 }
 
 /// Rows `first_row ..` (as many as `y_block` holds) against all columns.

@@ -120,6 +120,20 @@ pub enum Error {
         available: Option<u64>,
     },
 
+    /// The workspace of a matrix-free product (the right-hand sides of a pass, packed for SIMD:
+    /// as large as `x` for up to 16 right-hand sides) cannot be had (see
+    /// [`Error::AllocationFailed`] for `available`).
+    #[error(
+        "could not allocate {bytes} bytes of workspace for a matrix-free product{}",
+        available_note(*available)
+    )]
+    WorkspaceAllocationFailed {
+        /// Bytes requested.
+        bytes: usize,
+        /// The memory the system could give, when that is why the request was refused.
+        available: Option<u64>,
+    },
+
     /// [`Plan::threads`](crate::Plan::threads) asked for more threads than
     /// [`Plan::MAX_THREADS`](crate::Plan::MAX_THREADS).
     #[error("a plan of {requested} threads: at most {max} are allowed")]

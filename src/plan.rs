@@ -234,7 +234,9 @@ impl Plan {
     /// # Errors
     /// [`Error::VectorLength`] if `x` or `y` does not have N entries; [`Error::NonFiniteValue`]
     /// for a NaN or infinite entry of `x` (rejected, not propagated); [`Error::InvalidTile`],
-    /// [`Error::ThreadPool`].
+    /// [`Error::TooManyThreads`], [`Error::ThreadPool`]; [`Error::WorkspaceAllocationFailed`] if
+    /// the packed right-hand sides (as large as `x`, for up to 16 of them) cannot be had — then
+    /// `y` is untouched, or, for k > 16, holds the first passes' columns.
     pub fn apply(&self, nodes: &Nodes, x: &[f64], y: &mut [f64]) -> Result<(), Error> {
         self.cross_apply_many(nodes, nodes, x, 1, y)
     }
@@ -311,7 +313,7 @@ impl Plan {
             Accuracy::Fast => {
                 apply::cross_apply::<Fast>(rows, cols, x, k, y, tile.band_rows, parallelism)
             }
-        })
+        })?
     }
 
     /// Writes `1.0` to every entry of `out` (rows of `cols` entries) with this plan's threads,

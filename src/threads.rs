@@ -88,16 +88,18 @@ impl Threads {
     }
 
     /// Runs `work` on these threads: the calling thread, the current pool, or the own pool.
-    pub(crate) fn run(&self, work: impl FnOnce(Parallelism) + Send) -> Result<(), Error> {
-        match self.count {
+    pub(crate) fn run<T: Send>(
+        &self,
+        work: impl FnOnce(Parallelism) -> T + Send,
+    ) -> Result<T, Error> {
+        Ok(match self.count {
             1 => work(Parallelism::Serial),
             0 => {
                 current_pool_ready()?;
                 work(Parallelism::Rayon)
             }
             n => self.own_pool(n)?.install(|| work(Parallelism::Rayon)),
-        }
-        Ok(())
+        })
     }
 
     fn own_pool(&self, threads: usize) -> Result<&rayon::ThreadPool, Error> {

@@ -6,13 +6,12 @@ use std::process::Command;
 
 use pairkernel::{Error, Nodes};
 
-/// Runs the child test `name` of this binary under `ulimit -v <kib>`, with `env` set, and
-/// returns what it printed; asserts that it passed.
-fn run_child(name: &str, virtual_memory_kib: u64, env: &[(&str, &str)]) -> String {
+/// Runs the child test `name` of this binary, under `ulimit -v <kib>` if given, with `env` set,
+/// and returns what it printed; asserts that it passed.
+fn run_child(name: &str, virtual_memory_kib: Option<u64>, env: &[(&str, &str)]) -> String {
     let exe = std::env::current_exe().unwrap();
-    let script = format!(
-        "ulimit -v {virtual_memory_kib} && exec \"$0\" --exact {name} --nocapture --test-threads 1"
-    );
+    let limit = virtual_memory_kib.map_or(String::new(), |kib| format!("ulimit -v {kib} && "));
+    let script = format!("{limit}exec \"$0\" --exact {name} --nocapture --test-threads 1");
     let output = Command::new("sh")
         .args(["-c", &script])
         .arg(exe)
@@ -45,7 +44,7 @@ fn the_default_plan_reports_a_global_pool_that_cannot_start() {
     // start and stop its ~2000 threads; with 1 GiB, under a second.)
     let text = run_child(
         "child_global_pool_cannot_start",
-        1 << 20,
+        Some(1 << 20),
         &[("RAYON_NUM_THREADS", "65535")],
     );
     assert!(
@@ -89,7 +88,7 @@ fn a_matrix_larger_than_the_memory_available_is_refused_not_killed() {
     }
     // 8 GiB of address space: a broken check would reach the allocator, which would then
     // refuse (available: None) instead of the child filling memory until the kernel kills it.
-    run_child("child_matrix_larger_than_memory", 8 << 20, &[]);
+    run_child("child_matrix_larger_than_memory", Some(8 << 20), &[]);
 }
 
 #[test]
@@ -141,4 +140,60 @@ fn child_matrix_larger_than_memory() {
         ),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_product_whose_workspace_cannot_be_had_is_an_error_not_an_abort() {
+    // The child sets its own limit, once its large buffers exist.
+    run_child("child_product_workspace_cannot_be_had", None, &[]);
+}
+
+/// This process's address space in use, in bytes (`VmSize` of `/proc/self/status`).
+fn virtual_memory_in_use() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let kib: u64 = line["VmSize:".len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+#[test]
+fn child_product_workspace_cannot_be_had() {
+    if !is_child("child_product_workspace_cannot_be_had") {
+        return;
+    }
+    let Some(_) = virtual_memory_in_use() else {
+        return; // not Linux
+    };
+    // 2^24 centres: x is 128 MiB, and so is the packed workspace of a pass of one right-hand
+    // side. With the address space limited to what is in use plus 64 MiB once x and the nodes
+    // exist, the workspace cannot be mapped: the product must say so, not abort.
+    let q = 1 << 24;
+    let cols = Nodes::try_random(
+        q,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1),
+    )
+    .unwrap();
+    let rows = Nodes::from_points(&[[0.5; 3]]).unwrap();
+    let x = vec![1.0; q];
+    let mut y = [f64::NAN];
+    let limit = virtual_memory_in_use().unwrap() + (64 << 20);
+    let rlimit = libc::rlimit {
+        rlim_cur: limit,
+        rlim_max: limit,
+    };
+    // SAFETY: setrlimit reads the struct it is given, which lives across the call.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rlimit) }, 0);
+    let plan = pairkernel::Plan::new().threads(1);
+    let err = plan.cross_apply(&rows, &cols, &x, &mut y).unwrap_err();
+    assert!(
+        matches!(err, Error::WorkspaceAllocationFailed { bytes, available: None } if bytes == q * 8),
+        "{err:?}"
+    );
+    assert!(y[0].is_nan(), "y was written before the workspace existed");
+    println!("{err}");
 }
