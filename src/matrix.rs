@@ -134,8 +134,39 @@ impl KernelMatrix {
     /// (one more pass over 8·N² bytes, into memory with ordinary pages) and the mapping is
     /// freed. Keep the `KernelMatrix` and use [`as_slice`](KernelMatrix::as_slice) where a
     /// slice will do.
+    ///
+    /// # Panics
+    /// If the memory for that copy cannot be had (with the sizes in the message; never an
+    /// abort, and never past what the system can give, as [`KernelMatrix::zeros`] checks):
+    /// [`KernelMatrix::try_into_vec`] returns that as an error instead.
     pub fn into_vec(self) -> Vec<f64> {
-        self.entries.into_vec()
+        self.try_into_vec()
+            .unwrap_or_else(|(error, _)| panic!("KernelMatrix::into_vec: {error}"))
+    }
+
+    /// [`KernelMatrix::into_vec`], with a copy that cannot be had returned as an error,
+    /// together with the matrix itself, untouched.
+    ///
+    /// # Errors
+    /// [`Error::AllocationFailed`] (for a mapped matrix only: a small one is never copied).
+    pub fn try_into_vec(self) -> Result<Vec<f64>, (Error, KernelMatrix)> {
+        let (rows, cols) = (self.rows, self.cols);
+        self.entries.into_vec().map_err(|(entries, available)| {
+            let error = Error::AllocationFailed {
+                rows,
+                cols,
+                bytes: rows * cols * size_of::<f64>(),
+                available,
+            };
+            (
+                error,
+                KernelMatrix {
+                    rows,
+                    cols,
+                    entries,
+                },
+            )
+        })
     }
 }
 
@@ -143,10 +174,11 @@ impl Clone for KernelMatrix {
     /// A copy in new memory of the same kind (huge pages for large matrices).
     ///
     /// # Panics
-    /// If the memory for the copy cannot be had, as cloning a `Vec` would abort.
+    /// If the memory for the copy cannot be had (where cloning a `Vec` would abort), with the
+    /// sizes in the message.
     fn clone(&self) -> KernelMatrix {
         let mut copy = KernelMatrix::zeros(self.rows, self.cols)
-            .expect("memory for a copy of a matrix that exists");
+            .unwrap_or_else(|error| panic!("KernelMatrix::clone: {error}"));
         copy.as_mut_slice().copy_from_slice(self.as_slice());
         copy
     }

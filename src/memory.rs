@@ -124,13 +124,27 @@ impl Entries {
         matches!(self, Entries::Mapped { .. })
     }
 
-    /// The entries as a `Vec`: free for `Heap`, a copy for `Mapped`.
-    pub(crate) fn into_vec(self) -> Vec<f64> {
+    /// The entries as a `Vec`: free for `Heap`; for `Mapped` a copy, allocated fallibly after
+    /// the memory check, or `Err((self, available))` (see [`Entries::zeroed`]) with the entries
+    /// handed back.
+    pub(crate) fn into_vec(self) -> Result<Vec<f64>, (Entries, Option<u64>)> {
         match self {
-            Entries::Heap(entries) => entries,
-            mapped @ Entries::Mapped { .. } => mapped.as_slice().to_vec(),
+            Entries::Heap(entries) => Ok(entries),
+            mapped @ Entries::Mapped { .. } => match copy_to_vec(mapped.as_slice()) {
+                Ok(copy) => Ok(copy),
+                Err(available) => Err((mapped, available)),
+            },
         }
     }
+}
+
+/// A copy of `entries` in a new `Vec`, or `Err(available)` as in [`Entries::zeroed`].
+pub(crate) fn copy_to_vec(entries: &[f64]) -> Result<Vec<f64>, Option<u64>> {
+    check_available(size_of_val(entries)).map_err(Some)?;
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(entries.len()).map_err(|_| None)?;
+    copy.extend_from_slice(entries);
+    Ok(copy)
 }
 
 /// A `Vec` of `len` zeros from the allocator's zeroed memory, or `None` if it cannot be had.
@@ -175,7 +189,9 @@ mod tests {
         assert_eq!(large.as_slice().as_ptr().align_offset(HUGE_PAGE_BYTES), 0);
         assert!(large.as_slice().iter().all(|&e| e == 0.0));
         large.as_mut_slice()[len - 1] = 7.0;
-        let copied = large.into_vec();
+        let Ok(copied) = large.into_vec() else {
+            panic!("a copy of 2 MiB")
+        };
         assert_eq!((copied.len(), copied[len - 1], copied[0]), (len, 7.0, 0.0));
 
         assert!(Entries::zeroed(0, true).unwrap().as_slice().is_empty());

@@ -166,9 +166,9 @@ fn child_product_workspace_cannot_be_had() {
     if !is_child("child_product_workspace_cannot_be_had") {
         return;
     }
-    let Some(_) = virtual_memory_in_use() else {
+    if virtual_memory_in_use().is_none() {
         return; // not Linux
-    };
+    }
     // 2^24 centres: x is 128 MiB, and so is the packed workspace of a pass of one right-hand
     // side. With the address space limited to what is in use plus 64 MiB once x and the nodes
     // exist, the workspace cannot be mapped: the product must say so, not abort.
@@ -182,12 +182,7 @@ fn child_product_workspace_cannot_be_had() {
     let x = vec![1.0; q];
     let mut y = [f64::NAN];
     let limit = virtual_memory_in_use().unwrap() + (64 << 20);
-    let rlimit = libc::rlimit {
-        rlim_cur: limit,
-        rlim_max: limit,
-    };
-    // SAFETY: setrlimit reads the struct it is given, which lives across the call.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rlimit) }, 0);
+    limit_address_space(limit);
     let plan = pairkernel::Plan::new().threads(1);
     let err = plan.cross_apply(&rows, &cols, &x, &mut y).unwrap_err();
     assert!(
@@ -196,4 +191,62 @@ fn child_product_workspace_cannot_be_had() {
     );
     assert!(y[0].is_nan(), "y was written before the workspace existed");
     println!("{err}");
+}
+
+/// Limits this process's address space to `bytes` (soft and hard), for the rest of its life.
+fn limit_address_space(bytes: u64) {
+    let rlimit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: setrlimit only reads the struct it is given, which lives across the call.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rlimit) }, 0);
+}
+
+#[test]
+fn a_matrix_that_cannot_be_copied_into_a_vec_comes_back_with_an_error() {
+    run_child("child_matrix_cannot_be_copied", None, &[]);
+}
+
+#[test]
+fn child_matrix_cannot_be_copied() {
+    if !is_child("child_matrix_cannot_be_copied") {
+        return;
+    }
+    if virtual_memory_in_use().is_none() {
+        return; // not Linux
+    }
+    // A 4096 × 4096 matrix is 128 MiB, in a huge-page mapping: `into_vec` must copy it.
+    let nodes = Nodes::try_random(
+        4096,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2),
+    )
+    .unwrap();
+    let d = pairkernel::Plan::new()
+        .threads(1)
+        .kernel_matrix(&nodes)
+        .unwrap();
+    let corner = d[(1, 2)];
+    limit_address_space(virtual_memory_in_use().unwrap() + (64 << 20));
+    let (err, d) = d.try_into_vec().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::AllocationFailed {
+                rows: 4096,
+                cols: 4096,
+                available: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(d[(1, 2)], corner, "the matrix came back intact");
+    let panic = std::panic::catch_unwind(|| d.into_vec()).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.starts_with("KernelMatrix::into_vec: could not allocate a 4096 x 4096 matrix"),
+        "{message}"
+    );
+    println!("{message}");
 }
