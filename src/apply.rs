@@ -21,7 +21,10 @@
 //! zero weight contributes exactly nothing to the exact sum. When the nodes span enough for an
 //! entry to overflow (an axis range of [`OVERFLOW_FREE_EXTENT`] or more, which no realistic
 //! data has), every term is added only where its weight is non-zero: one blend per term, paid
-//! only then. An infinite entry with a non-zero weight still gives ±∞, as the exact sum does.
+//! only then. An infinite entry with a non-zero weight still gives ±∞, as the exact sum does;
+//! terms that overflow in both directions (infinite entries or products beyond `f64::MAX`, of
+//! both signs, in one row) give NaN, as f64 summation must, although the exact sum may be
+//! finite.
 
 use wide::f64x4;
 
@@ -70,8 +73,9 @@ pub(crate) fn cross_apply<A: EntryArithmetic>(
     let may_overflow = (0..3).any(|axis| {
         let low = ranges[0][axis][0].min(ranges[1][axis][0]);
         let high = ranges[0][axis][1].max(ranges[1][axis][1]);
-        // An overflowing difference is +∞, above the limit; never NaN (the coordinates are
-        // finite, and `y` is not empty, so neither set's range is the empty one).
+        // An overflowing difference is +∞, above the limit; never NaN: the coordinates are
+        // finite, `y` is not empty (so the rows' range is not the empty one), and an empty
+        // column set's range [+∞, −∞] is the identity of min and max.
         high - low >= OVERFLOW_FREE_EXTENT
     });
     // LOOP 4: passes of up to MAX_RHS_PER_PASS right-hand sides.

@@ -44,10 +44,10 @@
 //! only squares and products of two negated values, and the axes are summed in the same order.
 //! `D[i][i] == 0`: every term is zero. An entry whose r² overflows is `+∞`; near `f64::MAX`
 //! the bound holds with `+∞` standing for 2¹⁰²⁴ (an exact value less than 2 ulp above `MAX`
-//! may come out as `MAX`, one less than 2 ulp below it as `+∞`).
+//! may come out as `MAX`, one less than 1 ulp below it as `+∞`).
 //!
 //! # Platform-specific behavior
-//! Without the `fma` target feature `wide`'s `mul_add` is a multiply and an add. The square's
+//! On x86-64 without the `fma` target feature `wide`'s `mul_add` is a multiply and an add. The square's
 //! rounding error is then taken by Dekker's split instead (exact as well, so the same bits),
 //! but the other fused steps round twice: the last bit may differ from an FMA build, and the
 //! bound is then 3 ulp (the last product's extra rounding, and the residual ρ's, which is no
@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn the_constants_share_one_relative_error_of_exactly_two_to_the_minus_54() {
         // c6 = (1 − 2⁻⁵⁴)/6 means 6·c6 − 1 = −2⁻⁵⁴, a representable number: one FMA computes
-        // it exactly (in builds without FMA, the product rounds first and this fails).
+        // it exactly (`f64::mul_add` is fused in every build, in software where needed).
         let residual = 6f64.mul_add(ONE_SIXTH, -1.0);
         assert_eq!(residual, -CONSTANTS_SHORTFALL);
         let residual = 12f64.mul_add(ONE_TWELFTH, -1.0);

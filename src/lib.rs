@@ -64,11 +64,14 @@
 //!   matrix equals the cross matrix of a node set with itself.
 //! - **Accurate**: every entry is within **2 ulp** of the exact φ(|vᵢ − vⱼ|) of the given f64
 //!   coordinates (11 ulp with [`Accuracy::Fast`]); a hill-climbing hunt for the worst case
-//!   against double-double values finds 1.3 (8.3 for the fast order). The article's formula in
+//!   against double-double values finds 1.3 (8.3 for the fast order, whose worst known case
+//!   is 8.78). The article's formula in
 //!   [`reference`](mod@reference) is itself up to 14.5 ulp from exact (10.2 found), so the two
 //!   agree to within the sum. [`Accuracy`] has the error budget, step by step.
-//! - **Matrix-free products never make NaN from a finite answer**: a zero weight contributes
-//!   nothing even where its entry overflowed to `+∞`.
+//! - **Matrix-free products take zero weights as exact zeros**: a zero weight contributes
+//!   nothing even where its entry overflowed to `+∞` (no `∞ · 0 = NaN`). A `yᵢ` is NaN only
+//!   where its terms overflow in both directions (infinite entries, or products beyond
+//!   `f64::MAX`, of both signs): the exact sum may be finite there, but not reachable in f64.
 //! - **No panic, abort or out-of-memory kill on input**: non-finite coordinates, mismatched
 //!   columns, wrong buffer lengths, zero tile sizes, absurd thread counts, a rayon pool that
 //!   cannot start, and matrices or node sets too large to address, allocate or back with the

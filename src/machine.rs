@@ -62,8 +62,11 @@ pub fn cpu_model() -> Option<String> {
     cpu_model_from(Path::new("/proc/cpuinfo"))
 }
 
-/// The memory the system can give without swapping anything out or failing, in bytes: Linux's
-/// `MemAvailable` plus `SwapFree` from `/proc/meminfo`; `None` where that cannot be read.
+/// The memory this process can still get without failing or being killed, in bytes: Linux's
+/// `MemAvailable` plus `SwapFree` from `/proc/meminfo`, or less where the process's memory
+/// cgroup (a container's limit, v2 `memory.max` or v1 `memory.limit_in_bytes`, at its own level
+/// or any level above) leaves less room; `None` where `/proc/meminfo` cannot be read (not
+/// Linux: there the crate's requests are not checked).
 ///
 /// Under Linux's default overcommit an anonymous mapping larger than this succeeds, and the
 /// process is killed when its pages are touched; so the crate refuses such outputs up front
@@ -75,7 +78,69 @@ pub fn cpu_model() -> Option<String> {
 /// }
 /// ```
 pub fn available_memory() -> Option<u64> {
-    available_memory_from(&std::fs::read_to_string("/proc/meminfo").ok()?)
+    let system = available_memory_from(&std::fs::read_to_string("/proc/meminfo").ok()?)?;
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|cgroups| cgroup_headroom(&cgroups, Path::new("/sys/fs/cgroup")));
+    Some(cgroup.map_or(system, |headroom| headroom.min(system)))
+}
+
+/// The least room (limit − usage) over the memory cgroup of this process and its ancestors,
+/// given `/proc/self/cgroup`'s text and where the cgroup file systems are mounted; `None` if no
+/// level sets a limit (or none can be read).
+fn cgroup_headroom(cgroups: &str, mount: &Path) -> Option<u64> {
+    // v2: "0::/path", files memory.max ("max" for none) and memory.current.
+    // v1: "N:…memory…:/path" under mount/memory, memory.limit_in_bytes (a huge number for none)
+    // and memory.usage_in_bytes.
+    let fields = |line: &'_ str| -> Option<(String, String)> {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+        Some((controllers.to_string(), path.to_string()))
+    };
+    let entries: Vec<(String, String)> = cgroups.lines().filter_map(fields).collect();
+    let v1 = entries
+        .iter()
+        .find(|(controllers, _)| controllers.split(',').any(|c| c == "memory"));
+    let v2 = entries
+        .iter()
+        .find(|(controllers, _)| controllers.is_empty());
+    let (root, path, limit_file, usage_file) = match (v1, v2) {
+        (Some((_, path)), _) => (
+            mount.join("memory"),
+            path,
+            "memory.limit_in_bytes",
+            "memory.usage_in_bytes",
+        ),
+        (None, Some((_, path))) => (mount.to_path_buf(), path, "memory.max", "memory.current"),
+        (None, None) => return None,
+    };
+    // In a cgroup namespace the path may not exist below the mount: then the mount's own level
+    // is the process's.
+    let mut dir = root.join(path.trim_start_matches('/'));
+    if !dir.is_dir() {
+        dir = root.clone();
+    }
+    let read = |dir: &Path, name: &str| -> Option<u64> {
+        std::fs::read_to_string(dir.join(name))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let mut least: Option<u64> = None;
+    loop {
+        // "max" (v2) does not parse: no limit at this level. v1 writes about 2^63 for none.
+        if let (Some(limit), Some(usage)) = (read(&dir, limit_file), read(&dir, usage_file))
+            && limit < 1 << 62
+        {
+            let room = limit.saturating_sub(usage);
+            least = Some(least.map_or(room, |l| l.min(room)));
+        }
+        if dir == root || !dir.pop() || !dir.starts_with(&root) {
+            break;
+        }
+    }
+    least
 }
 
 fn available_memory_from(meminfo: &str) -> Option<u64> {
@@ -141,6 +206,41 @@ mod tests {
         assert_eq!(available_memory_from("MemAvailable: 3 kB\n"), Some(3072));
         assert_eq!(available_memory_from("MemTotal: 3 kB\n"), None);
         assert_eq!(available_memory_from("MemAvailable: lots\n"), None);
+    }
+
+    #[test]
+    fn cgroup_limits_at_any_level_bound_the_headroom() {
+        let base = std::env::temp_dir().join(format!("pairkernel-cgroup-{}", std::process::id()));
+        let write = |dir: &Path, name: &str, value: &str| {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(name), value).unwrap();
+        };
+        // v2: the parent limits to 10 GiB with 4 used; the process's own level has no limit.
+        let v2 = base.join("v2");
+        write(&v2, "memory.max", "max\n");
+        write(&v2, "memory.current", "1\n");
+        write(&v2.join("box"), "memory.max", "10737418240\n");
+        write(&v2.join("box"), "memory.current", "4294967296\n");
+        write(&v2.join("box/job"), "memory.max", "max\n");
+        write(&v2.join("box/job"), "memory.current", "100\n");
+        assert_eq!(cgroup_headroom("0::/box/job\n", &v2), Some(6 << 30));
+        assert_eq!(cgroup_headroom("0::/\n", &v2), None);
+        // v1: the memory controller's own hierarchy; a path missing below the mount (a cgroup
+        // namespace) reads the mount's level; an "unlimited" 2^63 − 4096 is no limit.
+        let v1 = base.join("v1");
+        write(
+            &v1.join("memory"),
+            "memory.limit_in_bytes",
+            "9223372036854771712\n",
+        );
+        write(&v1.join("memory"), "memory.usage_in_bytes", "5\n");
+        write(&v1.join("memory/ci"), "memory.limit_in_bytes", "3000\n");
+        write(&v1.join("memory/ci"), "memory.usage_in_bytes", "1000\n");
+        let cgroups = "4:memory:/ci\n3:cpuset:/\n0::/\n";
+        assert_eq!(cgroup_headroom(cgroups, &v1), Some(2000));
+        assert_eq!(cgroup_headroom("4:cpu,memory:/elsewhere\n", &v1), None);
+        assert_eq!(cgroup_headroom("1:cpu:/\n", &v1), None);
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

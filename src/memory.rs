@@ -62,7 +62,7 @@ pub(crate) enum Entries {
 }
 
 impl Entries {
-    /// `len` zero entries, or `Err(available)` if the memory cannot be had: `Some(bytes)` when
+    /// `len` zero entries, or `Err(available)` if the memory cannot be had: `Some(the bytes available)` when
     /// `check_memory` found the request larger than the system can give, `None` when the
     /// allocator refused it. `len * 8` must not overflow (the caller has checked it with
     /// `entry_count`).

@@ -94,8 +94,8 @@ impl Nodes {
     /// use rand::{SeedableRng, rngs::StdRng};
     /// let mut rng = StdRng::seed_from_u64(1);
     /// assert_eq!(Nodes::try_random(5, &mut rng)?.len(), 5);
-    /// let err = Nodes::try_random(1 << 40, &mut rng).unwrap_err();
-    /// assert!(matches!(err, Error::NodesAllocationFailed { nodes, .. } if nodes == 1 << 40));
+    /// let err = Nodes::try_random(usize::MAX, &mut rng).unwrap_err(); // more bytes than usize holds
+    /// assert!(matches!(err, Error::NodesAllocationFailed { nodes: usize::MAX, .. }));
     /// # Ok::<(), Error>(())
     /// ```
     ///
@@ -148,8 +148,17 @@ impl Nodes {
     }
 
     /// All nodes as an array of points, the layout [`reference`](crate::reference) takes.
+    ///
+    /// # Panics
+    /// If the memory for the copy (24 bytes a node) cannot be had, with the size in the
+    /// message (never an abort).
     pub fn to_points(&self) -> Vec<[f64; 3]> {
-        (0..self.len).map(|i| self.point(i)).collect()
+        let mut points = Vec::new();
+        if points.try_reserve_exact(self.len).is_err() {
+            panic!("Nodes::to_points: could not allocate {} points", self.len);
+        }
+        points.extend((0..self.len).map(|i| self.point(i)));
+        points
     }
 
     /// `[min, max]` of each axis over the nodes (`[+∞, −∞]` for an empty set).

@@ -172,8 +172,8 @@ impl Plan {
     /// The `N × N` kernel matrix `D[i][j] = φ(|vᵢ − vⱼ|)` of `nodes`, in new memory.
     ///
     /// # Errors
-    /// [`Error::InvalidTile`], [`Error::SizeOverflow`], [`Error::AllocationFailed`],
-    /// [`Error::ThreadPool`].
+    /// [`Error::InvalidTile`], [`Error::TooManyThreads`], [`Error::SizeOverflow`],
+    /// [`Error::AllocationFailed`], [`Error::ThreadPool`].
     pub fn kernel_matrix(&self, nodes: &Nodes) -> Result<KernelMatrix, Error> {
         self.new_matrix(nodes, nodes, true)
     }

@@ -19,9 +19,15 @@ pub fn kernel_matrix(points: &[[f64; 3]]) -> Vec<f64> {
 /// The `P × Q` matrix of φ(|rowsᵢ − colsⱼ|), row-major.
 ///
 /// # Panics
-/// If `P·Q` entries cannot be allocated.
+/// If `P·Q` entries cannot be addressed or allocated (with the sizes in the message; never an
+/// abort).
 pub fn cross_matrix(rows: &[[f64; 3]], cols: &[[f64; 3]]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(rows.len() * cols.len());
+    let (p, q) = (rows.len(), cols.len());
+    let mut out = Vec::new();
+    let len = p.checked_mul(q);
+    if len.is_none_or(|len| out.try_reserve_exact(len).is_err()) {
+        panic!("reference::cross_matrix: could not allocate a {p} x {q} matrix");
+    }
     for p in rows {
         for q in cols {
             out.push(entry(p, q));

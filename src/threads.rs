@@ -59,7 +59,7 @@ impl Parallelism {
 pub(crate) struct Threads {
     count: usize,
     /// The dedicated pool for `count >= 2`, started on first use; shared by clones.
-    pool: Arc<OnceLock<Result<rayon::ThreadPool, String>>>,
+    pool: Arc<OnceLock<rayon::ThreadPool>>,
 }
 
 impl Threads {
@@ -102,18 +102,23 @@ impl Threads {
         })
     }
 
+    /// The plan's own pool, started on first use. A failed start is not kept: the next call
+    /// tries again (the cause, e.g. a transient thread limit, may have passed).
     fn own_pool(&self, threads: usize) -> Result<&rayon::ThreadPool, Error> {
-        let pool = self.pool.get_or_init(|| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("pairkernel-{i}"))
-                .build()
-                .map_err(|e| e.to_string())
-        });
-        pool.as_ref().map_err(|reason| Error::ThreadPool {
-            threads,
-            reason: reason.clone(),
-        })
+        if let Some(pool) = self.pool.get() {
+            return Ok(pool);
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("pairkernel-{i}"))
+            .build()
+            .map_err(|e| Error::ThreadPool {
+                threads,
+                reason: e.to_string(),
+            })?;
+        // Another clone of the plan may have started one meanwhile: then it is used, and this
+        // one is dropped.
+        Ok(self.pool.get_or_init(|| pool))
     }
 }
 
@@ -133,9 +138,18 @@ fn current_pool_ready() -> Result<(), Error> {
     let started = GLOBAL_POOL.get_or_init(|| {
         match rayon::ThreadPoolBuilder::new().build_global() {
             Ok(()) => Ok(()),
-            // Already started (by the caller, another crate or an earlier call): rayon's only
-            // build error without a source.
-            Err(e) if std::error::Error::source(&e).is_none() => Ok(()),
+            // Already started (by the caller, another crate or an earlier call), or a start
+            // already tried and failed: rayon's only build error without a source says either.
+            // Asking the global pool its size tells which: it panics when there is none.
+            Err(e) if std::error::Error::source(&e).is_none() => {
+                match std::panic::catch_unwind(rayon::current_num_threads) {
+                    Ok(_) => Ok(()),
+                    Err(_) => Err((
+                        global_pool_size(),
+                        "an earlier start of rayon's global pool in this process failed".into(),
+                    )),
+                }
+            }
             Err(e) => Err((global_pool_size(), e.to_string())),
         }
     });
@@ -144,12 +158,18 @@ fn current_pool_ready() -> Result<(), Error> {
         .map_err(|(threads, reason)| Error::ThreadPool { threads, reason })
 }
 
-/// The number of threads rayon's global pool is asked for: `RAYON_NUM_THREADS` if set to a
-/// positive number, else the logical CPUs.
+/// The number of threads rayon's global pool is asked for, as rayon reads it:
+/// `RAYON_NUM_THREADS`, else the older `RAYON_RS_NUM_CPUS`, if set to a positive number, else the
+/// logical CPUs (for the error message only).
 fn global_pool_size() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
+    ["RAYON_NUM_THREADS", "RAYON_RS_NUM_CPUS"]
+        .iter()
+        .find_map(|name| {
+            std::env::var(name)
+                .ok()?
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+        })
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

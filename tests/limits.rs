@@ -82,13 +82,51 @@ fn child_global_pool_cannot_start() {
 }
 
 #[test]
+fn a_global_pool_that_failed_to_start_elsewhere_is_reported_too() {
+    let text = run_child(
+        "child_global_pool_failed_elsewhere",
+        Some(1 << 20),
+        &[("RAYON_NUM_THREADS", "65535")],
+    );
+    assert!(
+        text.contains("an earlier start of rayon's global pool"),
+        "{text}"
+    );
+}
+
+#[test]
+fn child_global_pool_failed_elsewhere() {
+    if !is_child("child_global_pool_failed_elsewhere") {
+        return;
+    }
+    // Another part of the program tries first, and fails: rayon then has no global pool, and
+    // a second `build_global` says only "already initialized".
+    assert!(rayon::ThreadPoolBuilder::new().build_global().is_err());
+    let nodes = Nodes::from_points(&[[0.0; 3], [1.0; 3]]).unwrap();
+    let err = pairkernel::kernel_matrix(&nodes).unwrap_err();
+    assert!(
+        matches!(err, Error::ThreadPool { threads: 65535, .. }),
+        "{err:?}"
+    );
+    println!("{err}");
+}
+
+#[test]
 fn a_matrix_larger_than_the_memory_available_is_refused_not_killed() {
     if pairkernel::machine::available_memory().is_none() {
         return; // not Linux
     }
-    // 8 GiB of address space: a broken check would reach the allocator, which would then
-    // refuse (available: None) instead of the child filling memory until the kernel kills it.
-    run_child("child_matrix_larger_than_memory", Some(8 << 20), &[]);
+    // An address space of half the available memory (at most 2 GiB): the child's request is
+    // 1.5 times the available memory, so a broken check (or the opt-out) reaches the allocator,
+    // which the limit makes refuse (available: None), instead of the child filling memory
+    // until the kernel kills it.
+    let available = pairkernel::machine::available_memory().unwrap();
+    let limit_kib = (available / 2).min(2 << 30) >> 10;
+    if limit_kib < 512 << 10 {
+        println!("skipped: only {available} bytes available");
+        return;
+    }
+    run_child("child_matrix_larger_than_memory", Some(limit_kib), &[]);
 }
 
 #[test]

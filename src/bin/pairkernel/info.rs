@@ -67,5 +67,13 @@ pub fn run() -> Result<(), Failure> {
         size(caches.l2),
         size(caches.l3)
     )?;
+    writeln!(
+        report,
+        "memory available (MemAvailable + free swap, or the cgroup's room if less): {}",
+        pairkernel::machine::available_memory().map_or("unknown".to_string(), |bytes| format!(
+            "{:.1} GiB",
+            bytes as f64 / (1u64 << 30) as f64
+        ))
+    )?;
     Ok(())
 }
