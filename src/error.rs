@@ -199,7 +199,7 @@ pub enum Error {
 fn available_note(available: Option<u64>) -> String {
     match available {
         Some(bytes) => format!(
-            ": only {bytes} bytes of memory are available (MemAvailable plus free swap); \
+            ": only {bytes} bytes of memory are available (MemAvailable plus free swap, or the memory cgroup's room if less); \
              Plan::allow_overcommit(true) skips this check"
         ),
         None => String::new(),

@@ -267,17 +267,22 @@ pub fn measure(
             None
         },
         vec: if uses(&[Mode::IntoVec]) {
-            // Fallibly, like the library (the same checks: size, memory available, allocator);
-            // `vec![0.0; n * n]` would abort on a too-large N.
-            KernelMatrix::zeros(n, n)?;
+            // Fallibly, like the library (memory available, then the allocator): the zero fill
+            // below touches every page, and `vec![0.0; n * n]` would abort on a too-large N.
+            let bytes = n * n * size_of::<f64>();
+            let refused = |available| pairkernel::Error::AllocationFailed {
+                rows: n,
+                cols: n,
+                bytes,
+                available,
+            };
+            if let Some(available) = pairkernel::machine::available_memory()
+                && bytes as u64 > available
+            {
+                return Err(refused(Some(available)).into());
+            }
             let mut v = Vec::new();
-            v.try_reserve_exact(n * n)
-                .map_err(|_| pairkernel::Error::AllocationFailed {
-                    rows: n,
-                    cols: n,
-                    bytes: n * n * size_of::<f64>(),
-                    available: None,
-                })?;
+            v.try_reserve_exact(n * n).map_err(|_| refused(None))?;
             v.resize(n * n, 0.0);
             v
         } else {
