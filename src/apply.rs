@@ -17,11 +17,10 @@
 //! do not reorder it. The last, partial lane group goes through the same arithmetic, its lanes
 //! past the last column masked to zero.
 //!
-//! Infinite entries: an entry is `+∞` where φ exceeds `f64::MAX`, and `∞ · 0` is NaN, while a
-//! zero weight contributes exactly nothing to the exact sum. When the nodes span enough for an
-//! entry to overflow (an axis range of [`OVERFLOW_FREE_EXTENT`] or more, which no realistic
-//! data has), every term is added only where its weight is non-zero: one blend per term, paid
-//! only then. An infinite entry with a non-zero weight still gives ±∞, as the exact sum does;
+//! Infinite entries: an entry is `±∞` where φ exceeds `f64::MAX`, and `∞ · 0` is NaN, while a
+//! zero weight contributes exactly nothing to the exact sum. When an entry may overflow (φ at
+//! the largest possible distance, or at 0, is 10³⁰⁰ or more: see [`may_overflow`]), every term
+//! is added only where its weight is non-zero: one blend per term, paid only then. An infinite entry with a non-zero weight still gives ±∞, as the exact sum does;
 //! terms that overflow in both directions (infinite entries or products beyond `f64::MAX`, of
 //! both signs, in one row) give NaN, as f64 summation must, although the exact sum may be
 //! finite.
@@ -29,10 +28,13 @@
 use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
+use crate::block::{Dimension, LANES, block};
 use crate::error::Error;
+use crate::kernels::RadialFunction;
 use crate::memory::check_available;
-use crate::nodes::{LANES, Nodes};
+use crate::nodes::Nodes;
 use crate::threads::Parallelism;
+use crate::tile::BandInputs;
 
 /// Right-hand sides per pass: their accumulators stay in registers (16 of them, plus the node
 /// differences, fit the 32 vector registers of AVX-512VL builds).
@@ -47,9 +49,32 @@ const MAX_ROWS_PER_SWEEP: usize = 256;
 /// accumulators and whatever else is there.
 const COLUMN_BLOCK_BYTES: usize = 24 << 10;
 
-/// Below this range on every axis (over both node sets), no two nodes are more than
-/// √3 · 5·10¹⁰² ≈ 8.7·10¹⁰² apart, where φ ≈ 5.5·10³⁰⁷ < `f64::MAX`: no entry is infinite.
-pub(crate) const OVERFLOW_FREE_EXTENT: f64 = 5e102;
+/// Entries this large or larger count as possibly infinite: then zero weights are skipped.
+/// Far below `f64::MAX`, so that the rounding of the distance bound cannot matter.
+const OVERFLOW_MARGIN: f64 = 1e300;
+
+/// Whether an entry between `rows` and `cols` may be infinite: φ at distance 0 and at an upper
+/// bound of every distance (the diagonal of the nodes' bounding box, rounded up) is compared
+/// with [`OVERFLOW_MARGIN`]. Every built-in kernel's |φ| is at most the larger of the two (or
+/// below 1); a user's kernel is assumed to be as well ([`RadialFunction`]).
+fn may_overflow<F: RadialFunction>(kernel: &F, rows: &Nodes, cols: &Nodes) -> bool {
+    let (rows, cols) = (rows.axis_ranges(), cols.axis_ranges());
+    // An empty column set's range [+∞, −∞] is the identity of min and max; the rows are not
+    // empty (y is not), so every extent is finite or +∞ (an overflowing difference), never NaN.
+    let extent_squared: f64 = rows
+        .iter()
+        .zip(&cols)
+        .map(|(r, c)| {
+            let extent = r[1].max(c[1]) - r[0].min(c[0]);
+            extent * extent
+        })
+        .sum();
+    let bound = extent_squared.sqrt() * (1.0 + 1e-12);
+    [0.0, bound].iter().any(|&r| {
+        let phi = kernel.at(r);
+        phi.is_nan() || phi.abs() >= OVERFLOW_MARGIN
+    })
+}
 
 /// Computes `y = C·x` for `k` right-hand sides: `x` is `Q × k` row-major (entry `j`, right-hand
 /// side `m` at `j·k + m`), `y` is `P × k` row-major. Lengths and finiteness have been checked.
@@ -57,9 +82,9 @@ pub(crate) const OVERFLOW_FREE_EXTENT: f64 = 5e102;
 /// # Errors
 /// [`Error::WorkspaceAllocationFailed`] if a pass's packed right-hand sides (as large as `x`
 /// for k ≤ 16) cannot be allocated; nothing is written to `y` before the first pass's packing.
-pub(crate) fn cross_apply<A: EntryArithmetic>(
-    rows: &Nodes,
-    cols: &Nodes,
+pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    inputs: &BandInputs<'_, F, D>,
+    (rows, cols): (&Nodes, &Nodes),
     x: &[f64],
     k: usize,
     y: &mut [f64],
@@ -69,65 +94,63 @@ pub(crate) fn cross_apply<A: EntryArithmetic>(
     if y.is_empty() {
         return Ok(());
     }
-    let ranges = [rows.axis_ranges(), cols.axis_ranges()];
-    let may_overflow = (0..3).any(|axis| {
-        let low = ranges[0][axis][0].min(ranges[1][axis][0]);
-        let high = ranges[0][axis][1].max(ranges[1][axis][1]);
-        // An overflowing difference is +∞, above the limit; never NaN: the coordinates are
-        // finite, `y` is not empty (so the rows' range is not the empty one), and an empty
-        // column set's range [+∞, −∞] is the identity of min and max.
-        high - low >= OVERFLOW_FREE_EXTENT
-    });
+    let may_overflow = may_overflow(inputs.kernel, rows, cols);
     // LOOP 4: passes of up to MAX_RHS_PER_PASS right-hand sides.
     for first_rhs in (0..k).step_by(MAX_RHS_PER_PASS) {
         let pass = MAX_RHS_PER_PASS.min(k - first_rhs);
+        // Compiled for five widths only (each is a copy of the whole product for every kernel
+        // and dimension): a pass of 3 runs at width 4 with a zero fourth column, one more FMA
+        // per lane group, which leaves the other columns' bits alone.
         macro_rules! run_pass {
             ($($width:literal)*) => {
-                match pass {
+                match pass.next_power_of_two() {
                     $($width => match may_overflow {
-                        false => apply_pass::<A, $width, false>(
-                            rows, cols, x, k, first_rhs, y, row_block, parallelism,
+                        false => apply_pass::<A, F, D, $width, false>(
+                            inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
                         ),
-                        true => apply_pass::<A, $width, true>(
-                            rows, cols, x, k, first_rhs, y, row_block, parallelism,
+                        true => apply_pass::<A, F, D, $width, true>(
+                            inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
                         ),
                     },)*
                     _ => unreachable!("a pass has 1 ..= MAX_RHS_PER_PASS right-hand sides"),
                 }
             };
         }
-        run_pass!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)?;
+        run_pass!(1 2 4 8 16)?;
     }
     Ok(())
 }
 
-/// One pass: right-hand sides `first_rhs .. first_rhs + K`; `SKIP_ZERO_WEIGHTS` when an entry
-/// may be infinite.
+/// One pass: right-hand sides `first_rhs .. first_rhs + pass` (`pass` ≤ `K`, the columns past
+/// it zero); `SKIP_ZERO_WEIGHTS` when an entry may be infinite.
 #[allow(clippy::too_many_arguments)]
-fn apply_pass<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
-    rows: &Nodes,
-    cols: &Nodes,
+fn apply_pass<
+    A: EntryArithmetic,
+    F: RadialFunction,
+    D: Dimension,
+    const K: usize,
+    const SKIP_ZERO_WEIGHTS: bool,
+>(
+    inputs: &BandInputs<'_, F, D>,
     x: &[f64],
-    k: usize,
-    first_rhs: usize,
+    (k, first_rhs, pass): (usize, usize, usize),
     y: &mut [f64],
     row_block: usize,
     parallelism: Parallelism,
 ) -> Result<(), Error> {
-    let packed = pack_rhs::<K>(x, cols.len(), k, first_rhs)?;
-    let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<f64x4>() * (3 + K))).max(1);
+    let packed = pack_rhs::<K>(x, inputs.col_count, k, first_rhs, pass)?;
+    let dim = inputs.dim.get();
+    let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<f64x4>() * (dim + K))).max(1);
     let block_len = row_block * k;
     // LOOP 3: blocks of rows, the unit of parallel work, swept in runs of bounded length.
     parallelism.for_each_band(y, block_len, |block, y_block| {
         for (run, y_run) in y_block.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
-            apply_row_block::<A, K, SKIP_ZERO_WEIGHTS>(
-                rows,
+            apply_row_block::<A, F, D, K, SKIP_ZERO_WEIGHTS>(
+                inputs,
                 block * row_block + run * MAX_ROWS_PER_SWEEP,
-                cols,
                 &packed,
                 groups_per_block,
-                k,
-                first_rhs,
+                (k, first_rhs, pass),
                 y_run,
             );
         }
@@ -145,6 +168,7 @@ fn pack_rhs<const K: usize>(
     q: usize,
     k: usize,
     first: usize,
+    pass: usize,
 ) -> Result<Vec<[f64x4; K]>, Error> {
     let groups = q.div_ceil(LANES);
     let bytes = groups * size_of::<[f64x4; K]>();
@@ -158,7 +182,11 @@ fn pack_rhs<const K: usize>(
         std::array::from_fn(|m| {
             f64x4::new(std::array::from_fn(|lane| {
                 let j = g * LANES + lane;
-                if j < q { x[j * k + first + m] } else { 0.0 }
+                if j < q && m < pass {
+                    x[j * k + first + m]
+                } else {
+                    0.0
+                }
             }))
         })
     }));
@@ -167,36 +195,46 @@ fn pack_rhs<const K: usize>(
 
 /// Rows `first_row ..` (as many as `y_block` holds) against all columns.
 #[allow(clippy::too_many_arguments)]
-fn apply_row_block<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
-    rows: &Nodes,
+fn apply_row_block<
+    A: EntryArithmetic,
+    F: RadialFunction,
+    D: Dimension,
+    const K: usize,
+    const SKIP_ZERO_WEIGHTS: bool,
+>(
+    inputs: &BandInputs<'_, F, D>,
     first_row: usize,
-    cols: &Nodes,
     packed: &[[f64x4; K]],
     groups_per_block: usize,
-    k: usize,
-    first_rhs: usize,
+    (k, first_rhs, pass): (usize, usize, usize),
     y_block: &mut [f64],
 ) {
-    let (x_soa, y_soa, z_soa) = cols.columns_soa();
-    let q = cols.len();
+    let q = inputs.col_count;
+    let groups = q.div_ceil(LANES);
     let full_groups = q / LANES;
     // Lanes of the last, partial group that hold columns (unused when Q is a multiple of 4).
     let tail_lanes = f64x4::new([0.0, 1.0, 2.0, 3.0]).simd_lt(f64x4::splat((q % LANES) as f64));
     let mut sums = vec![[f64x4::ZERO; K]; y_block.len() / k];
     // LOOP 2: column blocks that stay in L1 while the block's rows sweep them.
-    for block_start in (0..x_soa.len()).step_by(groups_per_block) {
-        let block_end = x_soa.len().min(block_start + groups_per_block);
+    for block_start in (0..groups).step_by(groups_per_block) {
+        let block_end = groups.min(block_start + groups_per_block);
         // LOOP 1: the rows of the block.
         for (r, row_sums) in sums.iter_mut().enumerate() {
-            let p = rows.point(first_row + r).map(f64x4::splat);
             let mut acc = *row_sums;
-            // LOOP 0: four columns at a time.
-            for g in block_start..block_end {
-                let mut entries = A::entries_x4(p, x_soa[g], y_soa[g], z_soa[g]);
+            // LOOP 0: four columns at a time, a 1 × 1 block of the micro-kernel.
+            for (g, rhs_group) in packed.iter().enumerate().take(block_end).skip(block_start) {
+                let [[mut entries]] = block::<F, A, D, 1, 1>(
+                    inputs.kernel,
+                    inputs.dim,
+                    &inputs.rows,
+                    first_row + r,
+                    &inputs.cols,
+                    g,
+                );
                 if g == full_groups {
                     entries = tail_lanes.select(entries, f64x4::ZERO);
                 }
-                for (sum, &rhs) in acc.iter_mut().zip(&packed[g]) {
+                for (sum, &rhs) in acc.iter_mut().zip(rhs_group) {
                     let term_added = entries.mul_add(rhs, *sum);
                     *sum = if SKIP_ZERO_WEIGHTS {
                         rhs.simd_ne(f64x4::ZERO).select(term_added, *sum)
@@ -209,7 +247,7 @@ fn apply_row_block<A: EntryArithmetic, const K: usize, const SKIP_ZERO_WEIGHTS: 
         }
     }
     for (y_row, row_sums) in y_block.chunks_exact_mut(k).zip(&sums) {
-        for (y, lanes) in y_row[first_rhs..first_rhs + K].iter_mut().zip(row_sums) {
+        for (y, lanes) in y_row[first_rhs..first_rhs + pass].iter_mut().zip(row_sums) {
             let [s0, s1, s2, s3] = lanes.to_array();
             *y = (s0 + s1) + (s2 + s3);
         }

@@ -1,8 +1,9 @@
 //! The entry arithmetic: φ(|p − q|) for one row node against four column nodes, in the two
 //! orders a [`Plan`](crate::Plan) can choose between ([`Accuracy`]).
 //!
-//! Every schedule and the matrix-free products call [`EntryArithmetic::entries_x4`] for every
-//! entry they compute; there is no other copy of this arithmetic. Each entry is a lane-wise
+//! Every schedule and the matrix-free products compute every entry through the micro-kernel
+//! ([`crate::block`]), which sums r² by [`EntryArithmetic`] and hands it to the kernel
+//! ([`crate::kernels`]); there is no other copy of this arithmetic. Each entry is a lane-wise
 //! function of its two nodes alone, so its bits cannot depend on the tile shape, the band, the
 //! thread or its neighbours.
 //!
@@ -57,6 +58,8 @@
 
 use wide::f64x4;
 
+use crate::kernels::{RadialFunction, SquaredDistance};
+
 /// Which arithmetic computes the entries: a [`Plan`](crate::Plan) setting.
 ///
 /// Both are deterministic (the same bits for every plan, `D[i][j] == D[j][i]`, `D[i][i] == 0`);
@@ -87,10 +90,21 @@ pub enum Accuracy {
     Fast,
 }
 
-/// The arithmetic of one order, on lanes: what every schedule is generic over.
+/// The arithmetic of one order, on lanes: how r² is summed over the axes, what every schedule
+/// is generic over (through [`crate::block`]). An entry is
+/// `finish(kernel, next(…next(second(first(axis 0), axis 1), axis 2)…))`: the axes in order,
+/// the same operations for every entry whichever block computes it.
 pub(crate) trait EntryArithmetic {
-    /// φ(|p − q|) for the splatted row node `p` against the four column nodes `(qx, qy, qz)`.
-    fn entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) -> f64x4;
+    /// r² of four entries, summed over the axes so far.
+    type Partial: Copy;
+    /// The first axis' term, for the splatted row coordinate `p` and the column lanes `q`.
+    fn first(p: f64x4, q: f64x4) -> Self::Partial;
+    /// Adds the second axis (the first that needs a sum).
+    fn second(partial: Self::Partial, p: f64x4, q: f64x4) -> Self::Partial;
+    /// Adds a third or later axis.
+    fn next(partial: Self::Partial, p: f64x4, q: f64x4) -> Self::Partial;
+    /// φ of the finished r².
+    fn finish<F: RadialFunction>(kernel: &F, partial: Self::Partial) -> f64x4;
 }
 
 /// [`Accuracy::Compensated`].
@@ -99,72 +113,99 @@ pub(crate) struct Compensated;
 /// [`Accuracy::Fast`].
 pub(crate) struct Fast;
 
-/// 1/12, rounded once to f64: exactly (1 − 2⁻⁵⁴)/12 (1/3 = 0.0101…₂ rounds down by a third of
-/// its last place).
-const ONE_TWELFTH: f64 = 1.0 / 12.0;
-/// 1/6, rounded once to f64: exactly (1 − 2⁻⁵⁴)/6, the same relative error as [`ONE_TWELFTH`].
-const ONE_SIXTH: f64 = 1.0 / 6.0;
-/// The constants' common relative shortfall, 2⁻⁵⁴: multiplying r² by (1 + 2⁻⁵⁴) undoes it to
-/// within 2⁻¹⁰⁸.
-const CONSTANTS_SHORTFALL: f64 = 1.0 / (1u64 << 54) as f64;
-/// 1/24, for the square root's correction term (its rounding is 2⁻⁵³ of a term of a few ulp).
-const ONE_TWENTY_FOURTH: f64 = 1.0 / 24.0;
+/// The compensated order's running r²: `sum` (rounded), and the error terms kept apart so that
+/// they are summed in axis order, the 3-D grouping of the first rounds for any dimension.
+#[derive(Clone, Copy)]
+pub(crate) struct CompensatedPartial {
+    /// The rounded sum of the rounded squares `h²`.
+    sum: f64x4,
+    /// The squares' exact rounding errors, summed in axis order.
+    square_errors: f64x4,
+    /// The two-sums' errors, summed in axis order (from the second axis on).
+    sum_errors: f64x4,
+    /// Σ h·l, the cross terms (each at most 2⁻⁵³ of its h², so one rounding per term is 2⁻¹⁰⁶
+    /// of r²).
+    cross: f64x4,
+}
 
 impl EntryArithmetic for Compensated {
+    type Partial = CompensatedPartial;
+
     #[inline(always)]
-    fn entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) -> f64x4 {
-        let (hx, lx) = two_difference(p[0], qx);
-        let (hy, ly) = two_difference(p[1], qy);
-        let (hz, lz) = two_difference(p[2], qz);
-        let (sx, sy, sz) = (hx * hx, hy * hy, hz * hz);
-        let square_errors = (square_error(hx, sx) + square_error(hy, sy)) + square_error(hz, sz);
-        // Σ h·l: each term is at most 2⁻⁵³ of its h², so one rounding per term is 2⁻¹⁰⁶ of r².
-        let cross = hz.mul_add(lz, hy.mul_add(ly, hx * lx));
-        let (sum_xy, error_xy) = two_sum(sx, sy);
-        let (sum, error_xyz) = two_sum(sum_xy, sz);
-        let rest = f64x4::splat(2.0).mul_add(cross, square_errors + (error_xy + error_xyz));
-        let entries = phi_of_square(sum.sqrt(), sum, rest);
-        // Only an overflowing r² (difference or square past f64::MAX) makes the compensation
-        // terms ∞ − ∞; the exact φ is then far above f64::MAX.
-        sum.simd_eq(f64x4::splat(f64::INFINITY))
-            .select(f64x4::splat(f64::INFINITY), entries)
+    fn first(p: f64x4, q: f64x4) -> CompensatedPartial {
+        let (h, l) = two_difference(p, q);
+        let square = h * h;
+        CompensatedPartial {
+            sum: square,
+            square_errors: square_error(h, square),
+            sum_errors: f64x4::ZERO,
+            cross: h * l,
+        }
+    }
+
+    #[inline(always)]
+    fn second(partial: CompensatedPartial, p: f64x4, q: f64x4) -> CompensatedPartial {
+        let (h, l) = two_difference(p, q);
+        let square = h * h;
+        let (sum, sum_error) = two_sum(partial.sum, square);
+        CompensatedPartial {
+            sum,
+            square_errors: partial.square_errors + square_error(h, square),
+            sum_errors: sum_error,
+            cross: h.mul_add(l, partial.cross),
+        }
+    }
+
+    #[inline(always)]
+    fn next(partial: CompensatedPartial, p: f64x4, q: f64x4) -> CompensatedPartial {
+        let (h, l) = two_difference(p, q);
+        let square = h * h;
+        let (sum, sum_error) = two_sum(partial.sum, square);
+        CompensatedPartial {
+            sum,
+            square_errors: partial.square_errors + square_error(h, square),
+            sum_errors: partial.sum_errors + sum_error,
+            cross: h.mul_add(l, partial.cross),
+        }
+    }
+
+    #[inline(always)]
+    fn finish<F: RadialFunction>(kernel: &F, partial: CompensatedPartial) -> f64x4 {
+        let rest =
+            f64x4::splat(2.0).mul_add(partial.cross, partial.square_errors + partial.sum_errors);
+        kernel.lanes(SquaredDistance {
+            square: partial.sum,
+            rest,
+        })
     }
 }
 
+/// r² summed as `(d₀·d₀ + d₁·d₁) + d₂·d₂ + …` with separate multiplies and adds: in 3-D the
+/// order of [`reference`](crate::reference), whose rounding it then shares.
 impl EntryArithmetic for Fast {
-    /// r² summed as `(dx·dx + dy·dy) + dz·dz` with separate multiplies and adds, the order of
-    /// [`reference`](crate::reference): its rounding is then shared with the reference's.
-    #[inline(always)]
-    fn entries_x4(p: [f64x4; 3], qx: f64x4, qy: f64x4, qz: f64x4) -> f64x4 {
-        let dx = p[0] - qx;
-        let dy = p[1] - qy;
-        let dz = p[2] - qz;
-        let r_squared = dx * dx + dy * dy + dz * dz;
-        r_squared
-            .sqrt()
-            .mul_add(f64x4::splat(ONE_TWELFTH), f64x4::splat(ONE_SIXTH))
-            * r_squared
-    }
-}
+    type Partial = f64x4;
 
-/// φ = r²·(r/12 + 1/6) for r² = `square + rest` (`rest` the small remainder of the rounded
-/// `square`), given `r`, the square root of `square` (or of anything within a few ulp of r²).
-///
-/// Why `r`'s own error does not matter: with ρ = r² − r·r (computed by one FMA, nearly exactly),
-/// √(r²) = r + ρ/(2r) to second order, so
-/// φ = r²·(r/12 + 1/6) + r²·ρ/(24r) = r²·(r/12 + 1/6) + ρ·r/24 (as r² = r·r to first order),
-/// with no division. The terms beyond `square·inner` are a few ulp of φ, so their own roundings
-/// are negligible; what is left is the rounding of `inner` (≤ 1 ulp) and of the last FMA (½ ulp).
-/// The constants' common shortfall is folded into `rest`. (Correcting `r` this way also takes
-/// the square root off the path of the compensation terms: it starts as soon as the rounded
-/// square is known.)
-#[inline(always)]
-pub(crate) fn phi_of_square(r: f64x4, square: f64x4, rest: f64x4) -> f64x4 {
-    let residual = (-r).mul_add(r, square) + rest;
-    let root_correction = residual * r * f64x4::splat(ONE_TWENTY_FOURTH);
-    let inner = r.mul_add(f64x4::splat(ONE_TWELFTH), f64x4::splat(ONE_SIXTH));
-    let rest = square.mul_add(f64x4::splat(CONSTANTS_SHORTFALL), rest);
-    square.mul_add(inner, rest.mul_add(inner, root_correction))
+    #[inline(always)]
+    fn first(p: f64x4, q: f64x4) -> f64x4 {
+        let d = p - q;
+        d * d
+    }
+
+    #[inline(always)]
+    fn second(partial: f64x4, p: f64x4, q: f64x4) -> f64x4 {
+        Self::next(partial, p, q)
+    }
+
+    #[inline(always)]
+    fn next(partial: f64x4, p: f64x4, q: f64x4) -> f64x4 {
+        let d = p - q;
+        partial + d * d
+    }
+
+    #[inline(always)]
+    fn finish<F: RadialFunction>(kernel: &F, partial: f64x4) -> f64x4 {
+        kernel.lanes_fast(partial)
+    }
 }
 
 /// `(h, l)` with `h = a − b` rounded and `h + l = a − b` exactly (Knuth's two-sum, six
@@ -202,6 +243,8 @@ pub(crate) fn square_error(h: f64x4, square: f64x4) -> f64x4 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::kernels::article::{CONSTANTS_SHORTFALL, ONE_SIXTH, ONE_TWELFTH};
 
     #[test]
     fn the_constants_share_one_relative_error_of_exactly_two_to_the_minus_54() {

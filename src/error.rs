@@ -6,24 +6,39 @@
 
 use std::fmt;
 
-/// A coordinate axis of a node, named in [`Error::NonFiniteCoordinate`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Axis {
-    /// The first coordinate.
-    X,
-    /// The second coordinate.
-    Y,
-    /// The third coordinate.
-    Z,
+/// A coordinate axis of a node, by index (0 is the first coordinate), named in
+/// [`Error::NonFiniteCoordinate`] and [`Error::AxisLengthMismatch`].
+///
+/// The first three have names, [`Axis::X`], [`Axis::Y`] and [`Axis::Z`], usable in patterns:
+///
+/// ```
+/// use pairkernel::{Axis, Error, Nodes};
+/// let err = Nodes::from_points(&[[0.0, 1.0, f64::NAN]]).unwrap_err();
+/// assert!(matches!(err, Error::NonFiniteCoordinate { node: 0, axis: Axis::Z, .. }));
+/// let err = Nodes::from_flat(&[0.0, 1.0, 2.0, 3.0, f64::INFINITY, 5.0], 6).unwrap_err();
+/// assert!(matches!(err, Error::NonFiniteCoordinate { axis: Axis(4), .. }));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Axis(pub usize);
+
+impl Axis {
+    /// The first coordinate (axis 0).
+    pub const X: Axis = Axis(0);
+    /// The second coordinate (axis 1).
+    pub const Y: Axis = Axis(1);
+    /// The third coordinate (axis 2).
+    pub const Z: Axis = Axis(2);
 }
 
 impl fmt::Display for Axis {
+    /// `x`, `y`, `z` for the first three axes, `axis 3`, `axis 4`, … after them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Axis::X => "x",
-            Axis::Y => "y",
-            Axis::Z => "z",
-        })
+        match self.0 {
+            0 => f.write_str("x"),
+            1 => f.write_str("y"),
+            2 => f.write_str("z"),
+            index => write!(f, "axis {index}"),
+        }
     }
 }
 
@@ -55,6 +70,64 @@ pub enum Error {
         y: usize,
         /// Length of the z column.
         z: usize,
+    },
+
+    /// The axis columns given to [`Nodes::from_axis_columns`](crate::Nodes::from_axis_columns)
+    /// do not have the same length: `axis` has `got` entries where axis 0 has `expected`.
+    #[error("coordinate columns differ in length: axis 0 has {expected} entries, {axis} has {got}")]
+    AxisLengthMismatch {
+        /// The first axis whose column differs from axis 0's.
+        axis: Axis,
+        /// Length of axis 0's column.
+        expected: usize,
+        /// Length of this axis' column.
+        got: usize,
+    },
+
+    /// Nodes need between 1 and [`Nodes::MAX_DIM`](crate::Nodes::MAX_DIM) coordinates.
+    #[error("nodes of dimension {dim}: the dimension must be 1 ..= {max}")]
+    InvalidDimension {
+        /// The dimension asked for.
+        dim: usize,
+        /// The largest dimension supported.
+        max: usize,
+    },
+
+    /// A flat row-major coordinate array whose length is not a multiple of the dimension.
+    #[error("{len} coordinates do not make whole points of dimension {dim}")]
+    FlatLength {
+        /// Length of the flat array.
+        len: usize,
+        /// The dimension given.
+        dim: usize,
+    },
+
+    /// Two node sets of different dimensions were paired in a cross matrix or product.
+    #[error("row nodes have dimension {rows}, column nodes dimension {cols}: they must agree")]
+    DimensionMismatch {
+        /// Dimension of the row nodes.
+        rows: usize,
+        /// Dimension of the column nodes.
+        cols: usize,
+    },
+
+    /// A kernel's parameters are out of range: a shape parameter ε that is not finite and
+    /// positive, or a polyharmonic degree outside 1 ..= 31.
+    #[error("invalid kernel {kernel}: {reason}")]
+    InvalidKernel {
+        /// The kernel, by its name.
+        kernel: String,
+        /// What is wrong with its parameters.
+        reason: String,
+    },
+
+    /// [`Kernel::from_name`](crate::Kernel::from_name) was given a name it does not know.
+    #[error("unknown kernel {name:?}; known: {known}")]
+    UnknownKernel {
+        /// The name given.
+        name: String,
+        /// The names it knows, comma-separated.
+        known: String,
     },
 
     /// The output buffer of an `*_into` call does not have `rows * cols` entries.

@@ -96,8 +96,10 @@
 
 mod apply;
 mod arithmetic;
+mod block;
 mod defaults;
 mod error;
+pub mod kernels;
 pub mod machine;
 mod matrix;
 mod memory;
@@ -116,6 +118,7 @@ mod window;
 
 pub use arithmetic::Accuracy;
 pub use error::{Axis, Error};
+pub use kernels::{Kernel, KernelChoice, RadialFunction};
 pub use matrix::KernelMatrix;
 pub use nodes::Nodes;
 pub use plan::Plan;

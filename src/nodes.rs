@@ -1,56 +1,147 @@
-//! Node sets in structure-of-arrays layout, ready for the tile kernel.
+//! Node sets in structure-of-arrays layout: one plain column of coordinates per axis.
 //!
-//! The kernel reads four columns of the matrix at a time, so each coordinate axis is stored as
-//! its own vector of [`f64x4`] lane groups: `x_soa[k]` holds the x coordinates of nodes
-//! `4k .. 4k+4`. A lane group is one aligned 32-byte load, with no bounds check per node.
+//! The micro-kernel ([`crate::block`]) reads the coordinates of several consecutive column
+//! nodes along one axis at a time, so each axis is stored as its own column, `axis(a)[i]` the
+//! coordinate `a` of node `i`. Columns are 64-byte aligned and padded with `0.0` to a multiple of
+//! [`PAD`] nodes, the widest block any lane width reads (eight f64, one cache line): a block is
+//! then always whole, aligned loads with no bounds check per node, and nothing here names a lane
+//! type.
 //!
-//! When the node count is not a multiple of four, the last lane group is padded with `0.0`.
-//! Why that is safe: the kernel computes padded lanes like any others and then drops them, never
-//! storing them, so their value cannot reach the output; being finite, they raise no floating
-//! point exception and take no slow path.
+//! Why the zero padding is safe: the kernel computes padded nodes like any others and then
+//! drops their entries (never stored, masked to zero in the products), so their value cannot
+//! reach the output; being finite, they raise no floating point exception and take no slow path.
 
 use rand::{Rng, RngExt};
-use wide::f64x4;
 
 use crate::error::{Axis, Error};
 
-/// Lanes of one [`f64x4`]: the kernel's column granularity.
-pub(crate) const LANES: usize = 4;
+/// Nodes per padded run of a column: every column length is a multiple of it.
+pub(crate) const PAD: usize = 8;
 
-/// A set of nodes in 3-D, stored as padded x, y, z columns (structure of arrays).
+/// Eight coordinates of one axis on one cache line: the unit the columns are allocated in, so
+/// that they are 64-byte aligned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, align(64))]
+struct Line([f64; PAD]);
+
+// SAFETY: `Line` is `repr(C)` around `[f64; 8]`, 64 bytes with alignment 64: no padding bytes,
+// and every bit pattern (all zeros included) is a valid `[f64; 8]`.
+unsafe impl bytemuck::Zeroable for Line {}
+// SAFETY: as above; `Line` is `Copy` and `'static`.
+unsafe impl bytemuck::Pod for Line {}
+
+/// A set of nodes in `d` dimensions (1 ≤ d ≤ [`Nodes::MAX_DIM`]), stored as padded coordinate
+/// columns (structure of arrays).
 ///
 /// Every coordinate is finite: the constructors reject NaN and ±∞, naming the node and axis.
+/// Build them from points (`&[[f64; D]]`, [`Nodes::from_arrays`]), from a flat row-major array with its dimension (what
+/// numpy and `ndarray` hold), or from one column per axis:
 ///
 /// ```
 /// use pairkernel::Nodes;
 /// let nodes = Nodes::from_points(&[[0.0, 0.0, 0.0], [3.0, 4.0, 0.0]])?;
-/// assert_eq!(nodes.len(), 2);
+/// assert_eq!((nodes.len(), nodes.dim()), (2, 3));
 /// assert_eq!(nodes.point(1), [3.0, 4.0, 0.0]);
+///
+/// let plane = Nodes::from_flat(&[0.0, 0.0, 3.0, 4.0, 1.0, 1.0], 2)?; // three points in 2-D
+/// assert_eq!(plane.coordinates(1), vec![3.0, 4.0]);
+/// let same = Nodes::from_axis_columns(&[&[0.0, 3.0, 1.0], &[0.0, 4.0, 1.0]])?;
+/// assert_eq!(plane, same);
 /// # Ok::<(), pairkernel::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Nodes {
     len: usize,
-    x_soa: Vec<f64x4>,
-    y_soa: Vec<f64x4>,
-    z_soa: Vec<f64x4>,
+    dim: usize,
+    /// Lines per axis column: `len` rounded up to whole lines.
+    lines_per_axis: usize,
+    /// The columns one after another: axis `a` is lines `a·lines_per_axis ..`.
+    lines: Vec<Line>,
 }
 
 impl Nodes {
-    /// Nodes from an array of points, `points[i] = [x, y, z]`.
+    /// The largest dimension nodes may have. Nothing in the kernels is sized by the dimension
+    /// (the axes are a loop), so the limit only catches a transposed or garbled input early.
+    pub const MAX_DIM: usize = 1024;
+
+    /// Nodes in 3-D from an array of points, `points[i] = [x, y, z]` (the first round's
+    /// constructor; [`Nodes::from_arrays`] takes any dimension).
     ///
     /// # Errors
     /// [`Error::NonFiniteCoordinate`] for the first point (in index order, then x, y, z) with a
     /// NaN or infinite coordinate; [`Error::NodesAllocationFailed`] if the memory for the copy
     /// cannot be had.
     pub fn from_points(points: &[[f64; 3]]) -> Result<Nodes, Error> {
-        for (node, point) in points.iter().enumerate() {
-            check_finite(node, point)?;
-        }
-        Self::from_coordinates(points.len(), |i| points[i])
+        Self::from_arrays(points)
     }
 
-    /// Nodes from three coordinate columns: node `i` is `[x[i], y[i], z[i]]`.
+    /// Nodes from an array of points of any dimension `D` (1 ..= [`Nodes::MAX_DIM`]),
+    /// `points[i] = [x₀, x₁, …]`.
+    ///
+    /// ```
+    /// use pairkernel::Nodes;
+    /// let line = Nodes::from_arrays(&[[0.5], [2.0], [-1.0]])?;
+    /// assert_eq!((line.len(), line.dim()), (3, 1));
+    /// # Ok::<(), pairkernel::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidDimension`] for `D` = 0 or above [`Nodes::MAX_DIM`]; otherwise as
+    /// [`Nodes::from_points`].
+    pub fn from_arrays<const D: usize>(points: &[[f64; D]]) -> Result<Nodes, Error> {
+        Self::from_flat(points.as_flattened(), D)
+    }
+
+    /// Nodes from a flat row-major array of `N·dim` coordinates: node `i` is
+    /// `flat[i·dim .. (i + 1)·dim]`, the layout of a C-ordered `(N, dim)` numpy or `ndarray`
+    /// array.
+    ///
+    /// # Errors
+    /// [`Error::InvalidDimension`]; [`Error::FlatLength`] if `flat.len()` is not a multiple of
+    /// `dim`; otherwise as [`Nodes::from_points`].
+    pub fn from_flat(flat: &[f64], dim: usize) -> Result<Nodes, Error> {
+        check_dim(dim)?;
+        if !flat.len().is_multiple_of(dim) {
+            return Err(Error::FlatLength {
+                len: flat.len(),
+                dim,
+            });
+        }
+        if let Some(at) = flat.iter().position(|v| !v.is_finite()) {
+            return Err(non_finite(at / dim, at % dim, flat[at]));
+        }
+        let len = flat.len() / dim;
+        Self::from_coordinates(len, dim, |i, axis| flat[i * dim + axis])
+    }
+
+    /// Nodes from one coordinate column per axis: node `i` is `[columns[0][i], columns[1][i], …]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidDimension`] for no columns or more than [`Nodes::MAX_DIM`];
+    /// [`Error::AxisLengthMismatch`] for the first column whose length differs from the first's;
+    /// [`Error::NonFiniteCoordinate`] for the first node (then axis) with a NaN or infinite
+    /// coordinate; [`Error::NodesAllocationFailed`].
+    pub fn from_axis_columns(columns: &[&[f64]]) -> Result<Nodes, Error> {
+        check_dim(columns.len())?;
+        let len = columns[0].len();
+        if let Some(axis) = columns.iter().position(|column| column.len() != len) {
+            return Err(Error::AxisLengthMismatch {
+                axis: Axis(axis),
+                expected: len,
+                got: columns[axis].len(),
+            });
+        }
+        for node in 0..len {
+            for (axis, column) in columns.iter().enumerate() {
+                if !column[node].is_finite() {
+                    return Err(non_finite(node, axis, column[node]));
+                }
+            }
+        }
+        Self::from_coordinates(len, columns.len(), |i, axis| columns[axis][i])
+    }
+
+    /// Nodes in 3-D from three coordinate columns: node `i` is `[x[i], y[i], z[i]]`.
     ///
     /// # Errors
     /// [`Error::ColumnLengthMismatch`] if the columns differ in length;
@@ -64,10 +155,7 @@ impl Nodes {
                 z: z.len(),
             });
         }
-        for node in 0..x.len() {
-            check_finite(node, &[x[node], y[node], z[node]])?;
-        }
-        Self::from_coordinates(x.len(), |i| [x[i], y[i], z[i]])
+        Self::from_axis_columns(&[x, y, z])
     }
 
     /// `n` nodes drawn uniformly from the unit cube [0, 1)³, as in the article's experiment.
@@ -78,7 +166,7 @@ impl Nodes {
     /// use must be the one it uses, 0.10.)
     ///
     /// # Panics
-    /// If the memory for `n` nodes (`24·n` bytes, rounded up to whole lane groups) cannot be
+    /// If the memory for `n` nodes (`24·n` bytes, rounded up to whole cache lines) cannot be
     /// had, with the size in the message; [`Nodes::try_random`] returns that as an error.
     pub fn random<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Nodes {
         match Self::try_random(n, rng) {
@@ -103,11 +191,34 @@ impl Nodes {
     /// [`Error::NodesAllocationFailed`] if the memory cannot be had, or is 256 MiB or more
     /// and more than the system can give.
     pub fn try_random<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Result<Nodes, Error> {
-        let mut nodes = Nodes::zeroed(n)?;
+        Self::try_random_in(n, 3, rng)
+    }
+
+    /// `n` nodes drawn uniformly from the unit cube [0, 1)^`dim`, node by node, axis by axis
+    /// (for `dim` = 3 the same nodes as [`Nodes::random`] from the same generator state).
+    ///
+    /// ```
+    /// use pairkernel::Nodes;
+    /// use rand::{SeedableRng, rngs::StdRng};
+    /// let nodes = Nodes::try_random_in(100, 8, &mut StdRng::seed_from_u64(7))?;
+    /// assert_eq!((nodes.len(), nodes.dim()), (100, 8));
+    /// # Ok::<(), pairkernel::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidDimension`]; [`Error::NodesAllocationFailed`] as [`Nodes::try_random`].
+    pub fn try_random_in<R: Rng + ?Sized>(
+        n: usize,
+        dim: usize,
+        rng: &mut R,
+    ) -> Result<Nodes, Error> {
+        check_dim(dim)?;
+        let mut nodes = Nodes::zeroed(n, dim)?;
+        let stride = nodes.lines_per_axis * PAD;
+        let columns: &mut [f64] = bytemuck::cast_slice_mut(&mut nodes.lines);
         for i in 0..n {
-            let (group, lane) = (i / LANES, i % LANES);
-            for column in [&mut nodes.x_soa, &mut nodes.y_soa, &mut nodes.z_soa] {
-                column[group].as_mut_array()[lane] = rng.random();
+            for axis in 0..dim {
+                columns[axis * stride + i] = rng.random();
             }
         }
         Ok(nodes)
@@ -123,35 +234,68 @@ impl Nodes {
         self.len == 0
     }
 
-    /// The coordinates `[x, y, z]` of node `i`.
+    /// The dimension: coordinates per node.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The coordinates `[x, y, z]` of node `i` of a 3-D node set.
     ///
     /// # Panics
-    /// If `i >= self.len()`, like slice indexing; [`Nodes::get`] is the checked twin.
+    /// If `i >= self.len()`, like slice indexing ([`Nodes::get`] is the checked twin), or if the
+    /// nodes are not 3-D ([`Nodes::coordinates`] takes any dimension).
     pub fn point(&self, i: usize) -> [f64; 3] {
+        assert!(
+            self.dim == 3,
+            "Nodes::point needs 3-D nodes, these have dimension {}; use Nodes::coordinates",
+            self.dim
+        );
         match self.get(i) {
             Some(point) => point,
             None => panic!("node index {i} out of range for {} nodes", self.len),
         }
     }
 
-    /// The coordinates of node `i`, or `None` if `i >= self.len()`.
+    /// The coordinates of node `i` of a 3-D node set, or `None` if `i >= self.len()` or the
+    /// nodes are not 3-D.
     pub fn get(&self, i: usize) -> Option<[f64; 3]> {
-        if i >= self.len {
-            return None;
-        }
-        let (group, lane) = (i / LANES, i % LANES);
-        Some([
-            self.x_soa[group].as_array()[lane],
-            self.y_soa[group].as_array()[lane],
-            self.z_soa[group].as_array()[lane],
-        ])
+        (i < self.len && self.dim == 3).then(|| std::array::from_fn(|axis| self.axis(axis)[i]))
     }
 
-    /// All nodes as an array of points, the layout [`reference`](crate::reference) takes.
+    /// The `dim` coordinates of node `i`, in axis order.
     ///
     /// # Panics
-    /// If the memory for the copy (24 bytes a node) cannot be had, with the size in the
-    /// message (never an abort).
+    /// If `i >= self.len()`.
+    pub fn coordinates(&self, i: usize) -> Vec<f64> {
+        assert!(
+            i < self.len,
+            "node index {i} out of range for {} nodes",
+            self.len
+        );
+        (0..self.dim).map(|axis| self.axis(axis)[i]).collect()
+    }
+
+    /// The column of axis `axis`: coordinate `axis` of every node, in node order, followed by
+    /// the zero padding up to a multiple of eight nodes.
+    ///
+    /// # Panics
+    /// If `axis >= self.dim()`.
+    pub fn axis(&self, axis: usize) -> &[f64] {
+        assert!(
+            axis < self.dim,
+            "axis {axis} out of range for dimension {}",
+            self.dim
+        );
+        let lines = &self.lines[axis * self.lines_per_axis..(axis + 1) * self.lines_per_axis];
+        bytemuck::cast_slice(lines)
+    }
+
+    /// All nodes of a 3-D node set as an array of points, the layout
+    /// [`reference`](crate::reference) takes.
+    ///
+    /// # Panics
+    /// If the nodes are not 3-D ([`Nodes::to_flat`] takes any dimension), or if the memory for
+    /// the copy (24 bytes a node) cannot be had, with the size in the message (never an abort).
     pub fn to_points(&self) -> Vec<[f64; 3]> {
         let mut points = Vec::new();
         if points.try_reserve_exact(self.len).is_err() {
@@ -161,70 +305,107 @@ impl Nodes {
         points
     }
 
-    /// `[min, max]` of each axis over the nodes (`[+∞, −∞]` for an empty set).
-    pub(crate) fn axis_ranges(&self) -> [[f64; 2]; 3] {
-        let mut ranges = [[f64::INFINITY, f64::NEG_INFINITY]; 3];
-        for i in 0..self.len {
-            for (range, value) in ranges.iter_mut().zip(self.point(i)) {
-                *range = [range[0].min(value), range[1].max(value)];
-            }
+    /// All coordinates, row-major (`N·dim`, node after node), the layout [`Nodes::from_flat`]
+    /// takes.
+    ///
+    /// # Panics
+    /// If the memory for the copy cannot be had, with the size in the message.
+    pub fn to_flat(&self) -> Vec<f64> {
+        let mut flat = Vec::new();
+        let len = self.len.saturating_mul(self.dim);
+        if flat.try_reserve_exact(len).is_err() {
+            panic!("Nodes::to_flat: could not allocate {len} coordinates");
         }
-        ranges
+        flat.extend((0..self.len).flat_map(|i| (0..self.dim).map(move |a| self.axis(a)[i])));
+        flat
     }
 
-    /// The x, y and z columns as lane groups of four nodes, zero-padded to whole groups.
-    pub(crate) fn columns_soa(&self) -> (&[f64x4], &[f64x4], &[f64x4]) {
-        (&self.x_soa, &self.y_soa, &self.z_soa)
+    /// Every axis column, one after another (each [`Nodes::stride`] entries, padding included).
+    pub(crate) fn storage(&self) -> &[f64] {
+        bytemuck::cast_slice(&self.lines)
+    }
+
+    /// Entries per axis column in [`Nodes::storage`]: the node count rounded up to a multiple of
+    /// [`PAD`].
+    pub(crate) fn stride(&self) -> usize {
+        self.lines_per_axis * PAD
+    }
+
+    /// `[min, max]` of each axis over the nodes (`[+∞, −∞]` for an empty set).
+    pub(crate) fn axis_ranges(&self) -> Vec<[f64; 2]> {
+        (0..self.dim)
+            .map(|axis| {
+                let column = &self.axis(axis)[..self.len];
+                column
+                    .iter()
+                    .fold([f64::INFINITY, f64::NEG_INFINITY], |[low, high], &v| {
+                        [low.min(v), high.max(v)]
+                    })
+            })
+            .collect()
     }
 
     /// Builds the padded columns from a getter of already-validated coordinates.
-    fn from_coordinates(len: usize, point: impl Fn(usize) -> [f64; 3]) -> Result<Nodes, Error> {
-        let mut nodes = Nodes::zeroed(len)?;
-        for i in 0..len {
-            let (group, lane) = (i / LANES, i % LANES);
-            let [x, y, z] = point(i);
-            nodes.x_soa[group].as_mut_array()[lane] = x;
-            nodes.y_soa[group].as_mut_array()[lane] = y;
-            nodes.z_soa[group].as_mut_array()[lane] = z;
+    fn from_coordinates(
+        len: usize,
+        dim: usize,
+        coordinate: impl Fn(usize, usize) -> f64,
+    ) -> Result<Nodes, Error> {
+        let mut nodes = Nodes::zeroed(len, dim)?;
+        let stride = nodes.lines_per_axis * PAD;
+        let columns: &mut [f64] = bytemuck::cast_slice_mut(&mut nodes.lines);
+        for (axis, column) in columns.chunks_exact_mut(stride.max(1)).enumerate() {
+            for (i, value) in column[..len].iter_mut().enumerate() {
+                *value = coordinate(i, axis);
+            }
         }
         Ok(nodes)
     }
 
-    /// `len` nodes at the origin, the padding included, allocated fallibly: the request is
-    /// compared with the memory available (as a matrix's is), then each column reserved.
-    fn zeroed(len: usize) -> Result<Nodes, Error> {
-        let groups = len.div_ceil(LANES);
+    /// `len` nodes of dimension `dim` at the origin, the padding included, allocated fallibly:
+    /// the request is compared with the memory available (as a matrix's is), then reserved.
+    fn zeroed(len: usize, dim: usize) -> Result<Nodes, Error> {
+        let lines_per_axis = len.div_ceil(PAD);
+        let line_count = lines_per_axis.checked_mul(dim);
         let refused = |available| Error::NodesAllocationFailed {
             nodes: len,
-            bytes: groups.saturating_mul(3 * size_of::<f64x4>()),
+            bytes: line_count.map_or(usize::MAX, |lines| lines.saturating_mul(size_of::<Line>())),
             available,
         };
-        let bytes = groups
-            .checked_mul(3 * size_of::<f64x4>())
+        let line_count = line_count.ok_or(refused(None))?;
+        let bytes = line_count
+            .checked_mul(size_of::<Line>())
             .ok_or(refused(None))?;
         crate::memory::check_available(bytes).map_err(|available| refused(Some(available)))?;
-        let column = || -> Result<Vec<f64x4>, Error> {
-            let mut column = Vec::new();
-            column
-                .try_reserve_exact(groups)
-                .map_err(|_| refused(None))?;
-            column.resize(groups, f64x4::ZERO);
-            Ok(column)
-        };
+        let mut lines = Vec::new();
+        lines
+            .try_reserve_exact(line_count)
+            .map_err(|_| refused(None))?;
+        lines.resize(line_count, Line([0.0; PAD]));
         Ok(Nodes {
             len,
-            x_soa: column()?,
-            y_soa: column()?,
-            z_soa: column()?,
+            dim,
+            lines_per_axis,
+            lines,
         })
     }
 }
 
-fn check_finite(node: usize, point: &[f64; 3]) -> Result<(), Error> {
-    for (axis, &value) in [Axis::X, Axis::Y, Axis::Z].into_iter().zip(point) {
-        if !value.is_finite() {
-            return Err(Error::NonFiniteCoordinate { node, axis, value });
-        }
+fn check_dim(dim: usize) -> Result<(), Error> {
+    if (1..=Nodes::MAX_DIM).contains(&dim) {
+        Ok(())
+    } else {
+        Err(Error::InvalidDimension {
+            dim,
+            max: Nodes::MAX_DIM,
+        })
     }
-    Ok(())
+}
+
+fn non_finite(node: usize, axis: usize, value: f64) -> Error {
+    Error::NonFiniteCoordinate {
+        node,
+        axis: Axis(axis),
+        value,
+    }
 }

@@ -4,19 +4,26 @@
 
 use crate::apply;
 use crate::arithmetic::{Accuracy, Compensated, EntryArithmetic, Fast};
+use crate::block::{Columns, Dimension, with_dimension};
 use crate::defaults;
 use crate::error::Error;
+use crate::kernels::{Kernel, KernelChoice, KernelJob, RadialFunction};
 use crate::matrix::{KernelMatrix, entry_count};
 use crate::nodes::Nodes;
 use crate::schedule::{Schedule, TileShape, fill_constant, fill_matrix};
 use crate::store::{self, Plain, StorePath, Stores, Streaming};
 use crate::symmetric::{SymmetricShape, fill_symmetric};
-use crate::threads::{self, Threads};
+use crate::threads::{self, Parallelism, Threads};
+use crate::tile::BandInputs;
 
-/// How to compute a kernel matrix: the tile shape, threads, schedule, stores and accuracy.
+/// How to compute a kernel matrix: the kernel, the tile shape, threads, schedule, stores and
+/// accuracy.
 ///
-/// Of these, only the [`Accuracy`] decides the result: every tile shape, thread count, schedule
-/// and store path gives the same bits. The rest only changes how fast they come.
+/// Of these, only the kernel and the [`Accuracy`] decide the result: every tile shape, thread
+/// count, schedule and store path gives the same bits. The rest only changes how fast they
+/// come. The kernel is the article's φ ([`Kernel::Phi`]) unless [`Plan::kernel`] sets another:
+/// a built-in [`Kernel`] (the plan is then a `Plan<Kernel>`, the default type) or your own
+/// [`RadialFunction`] (a `Plan<YourKernel>`).
 ///
 /// ```
 /// use pairkernel::{Nodes, Plan};
@@ -27,7 +34,8 @@ use crate::threads::{self, Threads};
 /// # Ok::<(), pairkernel::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct Plan<K = Kernel> {
+    kernel: K,
     tile_rows: usize,
     tile_cols: usize,
     threads: Threads,
@@ -50,6 +58,7 @@ impl Default for Plan {
     /// [`Plan::tile_source`] tells which.
     fn default() -> Plan {
         Plan {
+            kernel: Kernel::Phi,
             tile_rows: defaults::TILE_ROWS,
             tile_cols: defaults::TILE_COLS,
             threads: Threads::new(0),
@@ -71,14 +80,45 @@ impl Plan {
     pub fn new() -> Plan {
         Plan::default()
     }
+}
+
+impl<K> Plan<K> {
+    /// The kernel: a built-in [`Kernel`] (the article's φ by default) or any
+    /// [`RadialFunction`] of your own. Everything else in the plan is kept.
+    ///
+    /// ```
+    /// use pairkernel::{Kernel, Nodes, Plan};
+    /// let nodes = Nodes::from_flat(&[0.0, 0.0, 3.0, 4.0], 2)?;
+    /// let d = Plan::new().kernel(Kernel::Multiquadric { epsilon: 0.5 }).kernel_matrix(&nodes)?;
+    /// assert_eq!(d[(0, 1)], -(1.0f64 + 6.25).sqrt());
+    /// # Ok::<(), pairkernel::Error>(())
+    /// ```
+    pub fn kernel<K2: KernelChoice>(self, kernel: K2) -> Plan<K2> {
+        Plan {
+            kernel,
+            tile_rows: self.tile_rows,
+            tile_cols: self.tile_cols,
+            threads: self.threads,
+            schedule: self.schedule,
+            stores: self.stores,
+            accuracy: self.accuracy,
+            allow_overcommit: self.allow_overcommit,
+            tile_source: self.tile_source,
+        }
+    }
+
+    /// The kernel as set.
+    pub fn kernel_setting(&self) -> &K {
+        &self.kernel
+    }
 
     /// Tiles of `rows` rows × `cols` columns. Any sizes ≥ 1 are valid; zero is reported as
     /// [`Error::InvalidTile`] when the plan is used.
     ///
     /// `rows` is also the band height each parallel task fills. `cols` is rounded up to a multiple
     /// of 4, the SIMD width the kernel reads columns in.
-    pub fn tile(self, rows: usize, cols: usize) -> Plan {
-        Plan {
+    pub fn tile(self, rows: usize, cols: usize) -> Self {
+        Self {
             tile_rows: rows,
             tile_cols: cols,
             tile_source: "Plan::tile",
@@ -92,8 +132,8 @@ impl Plan {
     /// That pool lives as long as the plan and its clones: build a `threads(n)` plan once and
     /// reuse it, rather than once per call, which would start and stop n threads each time.
     /// More than [`Plan::MAX_THREADS`] is [`Error::TooManyThreads`] when the plan is used.
-    pub fn threads(self, n: usize) -> Plan {
-        Plan {
+    pub fn threads(self, n: usize) -> Self {
+        Self {
             threads: Threads::new(n),
             ..self
         }
@@ -101,21 +141,21 @@ impl Plan {
 
     /// The schedule: symmetric (half the square roots) or rows; [`Schedule::Auto`] by default,
     /// which takes the faster for the matrix at hand.
-    pub fn schedule(self, schedule: Schedule) -> Plan {
-        Plan { schedule, ..self }
+    pub fn schedule(self, schedule: Schedule) -> Self {
+        Self { schedule, ..self }
     }
 
     /// The stores that write the output: [`Stores::Auto`] by default, which streams only where
     /// that measured faster (large, reused outputs).
-    pub fn stores(self, stores: Stores) -> Plan {
-        Plan { stores, ..self }
+    pub fn stores(self, stores: Stores) -> Self {
+        Self { stores, ..self }
     }
 
     /// The entry arithmetic: [`Accuracy::Compensated`] (within 2 ulp of exact) by default, or
     /// [`Accuracy::Fast`] (within 11 ulp). Applies to the dense matrices and the matrix-free
     /// products alike.
-    pub fn accuracy(self, accuracy: Accuracy) -> Plan {
-        Plan { accuracy, ..self }
+    pub fn accuracy(self, accuracy: Accuracy) -> Self {
+        Self { accuracy, ..self }
     }
 
     /// Whether a new matrix may be larger than the memory the system can give: `false` by
@@ -124,8 +164,8 @@ impl Plan {
     /// exceeds the available memory plus free swap, instead of mapping it under the system's
     /// overcommit and being killed by the out-of-memory killer while filling it. `true` skips
     /// the check.
-    pub fn allow_overcommit(self, allow: bool) -> Plan {
-        Plan {
+    pub fn allow_overcommit(self, allow: bool) -> Self {
+        Self {
             allow_overcommit: allow,
             ..self
         }
@@ -168,12 +208,14 @@ impl Plan {
     pub fn thread_count(&self) -> usize {
         self.threads.count()
     }
+}
 
+impl<K: KernelChoice> Plan<K> {
     /// The `N × N` kernel matrix `D[i][j] = φ(|vᵢ − vⱼ|)` of `nodes`, in new memory.
     ///
     /// # Errors
-    /// [`Error::InvalidTile`], [`Error::TooManyThreads`], [`Error::SizeOverflow`],
-    /// [`Error::AllocationFailed`], [`Error::ThreadPool`].
+    /// [`Error::InvalidTile`], [`Error::TooManyThreads`], [`Error::InvalidKernel`],
+    /// [`Error::SizeOverflow`], [`Error::AllocationFailed`], [`Error::ThreadPool`].
     pub fn kernel_matrix(&self, nodes: &Nodes) -> Result<KernelMatrix, Error> {
         self.new_matrix(nodes, nodes, true)
     }
@@ -191,7 +233,8 @@ impl Plan {
     /// (Q nodes), in new memory: what evaluating an RBF at new points needs.
     ///
     /// # Errors
-    /// As [`Plan::kernel_matrix`].
+    /// [`Error::DimensionMismatch`] if the two node sets differ in dimension; otherwise as
+    /// [`Plan::kernel_matrix`].
     pub fn cross_matrix(&self, rows: &Nodes, cols: &Nodes) -> Result<KernelMatrix, Error> {
         self.new_matrix(rows, cols, false)
     }
@@ -288,6 +331,7 @@ impl Plan {
         y: &mut [f64],
     ) -> Result<(), Error> {
         let tile = self.tile_for(rows.len())?;
+        check_dimensions(rows, cols)?;
         let check = |name: &'static str, got: usize, count: usize| match count.checked_mul(k) {
             Some(expected) if expected == got => Ok(()),
             expected => Err(Error::VectorLength {
@@ -306,14 +350,16 @@ impl Plan {
                 value: x[index],
             });
         }
-        self.threads.run(|parallelism| match self.accuracy {
-            Accuracy::Compensated => {
-                apply::cross_apply::<Compensated>(rows, cols, x, k, y, tile.band_rows, parallelism)
-            }
-            Accuracy::Fast => {
-                apply::cross_apply::<Fast>(rows, cols, x, k, y, tile.band_rows, parallelism)
-            }
-        })?
+        self.kernel.run_apply(ApplyJob {
+            threads: &self.threads,
+            accuracy: self.accuracy,
+            rows,
+            cols,
+            x,
+            k,
+            y,
+            row_block: tile.band_rows,
+        })
     }
 
     /// Writes `1.0` to every entry of `out` (rows of `cols` entries) with this plan's threads,
@@ -345,6 +391,7 @@ impl Plan {
     /// A new matrix of `rows × cols`, filled; `square` when `rows` and `cols` are the same nodes.
     fn new_matrix(&self, rows: &Nodes, cols: &Nodes, square: bool) -> Result<KernelMatrix, Error> {
         self.tile_for(rows.len())?;
+        check_dimensions(rows, cols)?;
         let mut matrix =
             KernelMatrix::zeros_checked(rows.len(), cols.len(), !self.allow_overcommit)?;
         self.fill(rows, cols, square, true, matrix.as_mut_slice())?;
@@ -360,6 +407,7 @@ impl Plan {
         out: &mut [f64],
     ) -> Result<(), Error> {
         self.tile_for(rows.len())?;
+        check_dimensions(rows, cols)?;
         let expected = entry_count(rows.len(), cols.len())?;
         if out.len() != expected {
             return Err(Error::OutputLength {
@@ -376,6 +424,7 @@ impl Plan {
     /// matrix with `rows` rows.
     fn tile_for(&self, rows: usize) -> Result<TileShape, Error> {
         self.threads.check()?;
+        self.kernel.check()?;
         if self.tile_rows == 0 || self.tile_cols == 0 {
             return Err(Error::InvalidTile {
                 tile_rows: self.tile_rows,
@@ -395,35 +444,163 @@ impl Plan {
         fresh: bool,
         out: &mut [f64],
     ) -> Result<(), Error> {
-        let streaming = store::choose(self.stores, out.len(), fresh);
-        let symmetric = square && self.schedule != Schedule::Rows;
-        match (streaming, self.accuracy) {
-            (false, Accuracy::Compensated) => {
-                self.fill_with::<Plain, Compensated>(rows, cols, symmetric, out)
-            }
-            (false, Accuracy::Fast) => self.fill_with::<Plain, Fast>(rows, cols, symmetric, out),
-            (true, Accuracy::Compensated) => {
-                self.fill_with::<Streaming, Compensated>(rows, cols, symmetric, out)
-            }
-            (true, Accuracy::Fast) => self.fill_with::<Streaming, Fast>(rows, cols, symmetric, out),
+        let tile = self.tile_for(rows.len())?;
+        self.kernel.run_fill(FillJob {
+            threads: &self.threads,
+            accuracy: self.accuracy,
+            plan_tile: (self.tile_rows, self.tile_cols),
+            rows,
+            cols,
+            symmetric: square && self.schedule != Schedule::Rows,
+            streaming: store::choose(self.stores, out.len(), fresh),
+            tile,
+            out,
+        })
+    }
+}
+
+/// [`Error::DimensionMismatch`] unless both node sets have the same dimension.
+fn check_dimensions(rows: &Nodes, cols: &Nodes) -> Result<(), Error> {
+    if rows.dim() == cols.dim() {
+        Ok(())
+    } else {
+        Err(Error::DimensionMismatch {
+            rows: rows.dim(),
+            cols: cols.dim(),
+        })
+    }
+}
+
+/// A dense fill, run by the kernel's dispatch with the concrete radial function; it picks the
+/// dimension, the arithmetic and the stores (each a type), then the schedule.
+pub(crate) struct FillJob<'a> {
+    threads: &'a Threads,
+    accuracy: Accuracy,
+    plan_tile: (usize, usize),
+    rows: &'a Nodes,
+    cols: &'a Nodes,
+    symmetric: bool,
+    streaming: bool,
+    tile: TileShape,
+    out: &'a mut [f64],
+}
+
+impl KernelJob for FillJob<'_> {
+    type Output = Result<(), Error>;
+
+    fn run<F: RadialFunction>(self, kernel: &F) -> Result<(), Error> {
+        let FillJob {
+            threads,
+            accuracy,
+            plan_tile,
+            rows,
+            cols,
+            symmetric,
+            streaming,
+            tile,
+            out,
+        } = self;
+        with_dimension!(rows.dim(), |dim| {
+            let inputs = BandInputs {
+                kernel,
+                dim,
+                rows: Columns::of(rows),
+                cols: Columns::of(cols),
+                col_count: cols.len(),
+            };
+            let fill = Fill {
+                inputs: &inputs,
+                symmetric,
+                tile,
+                plan_tile,
+            };
+            threads.run(|parallelism| match (streaming, accuracy) {
+                (false, Accuracy::Compensated) => fill.run::<Plain, Compensated>(parallelism, out),
+                (false, Accuracy::Fast) => fill.run::<Plain, Fast>(parallelism, out),
+                (true, Accuracy::Compensated) => {
+                    fill.run::<Streaming, Compensated>(parallelism, out)
+                }
+                (true, Accuracy::Fast) => fill.run::<Streaming, Fast>(parallelism, out),
+            })
+        })
+    }
+}
+
+/// A dense fill with everything but the store path and arithmetic chosen.
+struct Fill<'a, F, D> {
+    inputs: &'a BandInputs<'a, F, D>,
+    symmetric: bool,
+    tile: TileShape,
+    plan_tile: (usize, usize),
+}
+
+impl<F: RadialFunction, D: Dimension> Fill<'_, F, D> {
+    fn run<S: StorePath, A: EntryArithmetic>(&self, parallelism: Parallelism, out: &mut [f64]) {
+        if self.symmetric {
+            let (rows, cols) = self.plan_tile;
+            let shape = SymmetricShape::new(rows, cols, self.inputs.col_count);
+            fill_symmetric::<S, A, F, D>(self.inputs, shape, parallelism, out);
+        } else {
+            fill_matrix::<S, A, F, D>(self.inputs, self.tile, parallelism, out);
         }
     }
+}
 
-    fn fill_with<S: StorePath, A: EntryArithmetic>(
-        &self,
-        rows: &Nodes,
-        cols: &Nodes,
-        symmetric: bool,
-        out: &mut [f64],
-    ) -> Result<(), Error> {
-        if symmetric {
-            let shape = SymmetricShape::new(self.tile_rows, self.tile_cols, rows.len());
-            self.threads
-                .run(|parallelism| fill_symmetric::<S, A>(rows, shape, parallelism, out))
-        } else {
-            let tile = self.tile_for(rows.len())?;
-            self.threads
-                .run(|parallelism| fill_matrix::<S, A>(rows, cols, tile, parallelism, out))
-        }
+/// A matrix-free product, run by the kernel's dispatch with the concrete radial function.
+pub(crate) struct ApplyJob<'a> {
+    threads: &'a Threads,
+    accuracy: Accuracy,
+    rows: &'a Nodes,
+    cols: &'a Nodes,
+    x: &'a [f64],
+    k: usize,
+    y: &'a mut [f64],
+    row_block: usize,
+}
+
+impl KernelJob for ApplyJob<'_> {
+    type Output = Result<(), Error>;
+
+    fn run<F: RadialFunction>(self, kernel: &F) -> Result<(), Error> {
+        let ApplyJob {
+            threads,
+            accuracy,
+            rows,
+            cols,
+            x,
+            k,
+            y,
+            row_block,
+        } = self;
+        with_dimension!(rows.dim(), |dim| {
+            let inputs = BandInputs {
+                kernel,
+                dim,
+                rows: Columns::of(rows),
+                cols: Columns::of(cols),
+                col_count: cols.len(),
+            };
+            let nodes = (rows, cols);
+            threads.run(|parallelism| match accuracy {
+                Accuracy::Compensated => apply::cross_apply::<Compensated, F, _>(
+                    &inputs,
+                    nodes,
+                    x,
+                    k,
+                    y,
+                    row_block,
+                    parallelism,
+                ),
+                Accuracy::Fast => apply::cross_apply::<Fast, F, _>(
+                    &inputs,
+                    nodes,
+                    x,
+                    k,
+                    y,
+                    row_block,
+                    parallelism,
+                ),
+            })?
+        })
     }
 }

@@ -8,7 +8,8 @@
 
 use wide::f64x4;
 
-use crate::arithmetic::{phi_of_square, square_error};
+use crate::arithmetic::square_error;
+use crate::kernels::article::phi_of_square;
 
 /// The cubic radial function φ(r) = r³/12 + r²/6.
 ///

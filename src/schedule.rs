@@ -10,10 +10,11 @@
 use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
-use crate::nodes::{LANES, Nodes};
+use crate::block::{Dimension, LANES};
+use crate::kernels::RadialFunction;
 use crate::store::StorePath;
 use crate::threads::Parallelism;
-use crate::tile::fill_band;
+use crate::tile::{BandInputs, fill_band};
 
 /// How the work of a kernel matrix is laid out: a [`Plan`](crate::Plan) setting.
 ///
@@ -52,10 +53,9 @@ impl TileShape {
     }
 }
 
-/// Fills `out` (`rows.len() × cols.len()`, row-major; the caller has checked its length).
-pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic>(
-    rows: &Nodes,
-    cols: &Nodes,
+/// Fills `out` (`rows × cols` of `inputs`, row-major; the caller has checked its length).
+pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    inputs: &BandInputs<'_, F, D>,
     tile: TileShape,
     parallelism: Parallelism,
     out: &mut [f64],
@@ -64,13 +64,12 @@ pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic>(
         return;
     }
     // LOOP 3: split the rows into bands of `band_rows` rows, the unit of parallel work.
-    // `band_len` <= out.len(), since band_rows <= rows.len().
-    let band_len = tile.band_rows * cols.len();
+    // `band_len` <= out.len(), since band_rows <= the row count.
+    let band_len = tile.band_rows * inputs.col_count;
     parallelism.for_each_band(out, band_len, |band_index, band| {
-        fill_band::<S, A>(
-            rows,
+        fill_band::<S, A, F, D>(
+            inputs,
             band_index * tile.band_rows,
-            cols,
             tile.groups_per_tile,
             band,
         );

@@ -2,13 +2,14 @@
 //!
 //! `D` is symmetric, so the square roots below the diagonal repeat the ones above. Here the
 //! matrix is cut into 8×8 blocks; only blocks `(a, b)` with `b ≥ a` are computed, and block
-//! `(a, b)` is stored at its place and, transposed in registers (`f64x4::transpose`), at
-//! `(b, a)`. Half the square roots, the kernel's bound, for the same stores.
+//! `(a, b)` is computed by the micro-kernel ([`crate::block`], 8 rows × 2 lane groups) and
+//! stored at its place and, transposed in registers (`f64x4::transpose`), at `(b, a)`. Half the
+//! kernel evaluations, for the same stores.
 //!
 //! Bit-identity with the row schedule: the entry at `(j, i)` is computed as `φ(|vᵢ − vⱼ|)`,
 //! with `vᵢ` the row node, where the row schedule computes `φ(|vⱼ − vᵢ|)`. The two are equal
 //! bit for bit: each coordinate difference is the negation of the other (round-to-nearest is
-//! symmetric), its square is the same, and r² sums the three squares in the same order (see
+//! symmetric), its square is the same, and r² sums the squares in the same order (see
 //! [`crate::arithmetic`]). `tests/properties.rs` checks it on every plan.
 //!
 //! Work: rows are cut into bands of whole 8-row blocks. Band `k` owns the rectangle of its rows
@@ -26,9 +27,11 @@ use std::ops::Range;
 use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
-use crate::nodes::{LANES, Nodes};
+use crate::block::{Dimension, LANES, block};
+use crate::kernels::RadialFunction;
 use crate::store::StorePath;
 use crate::threads::Parallelism;
+use crate::tile::BandInputs;
 use crate::window::{SharedOutput, Window};
 
 /// Rows (and columns) of a block: two lane groups.
@@ -57,14 +60,14 @@ impl SymmetricShape {
 }
 
 /// Fills `out` (`N × N`, row-major; the caller has checked its length) with the kernel matrix
-/// of `nodes`.
-pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic>(
-    nodes: &Nodes,
+/// of the nodes of `inputs` (its rows and columns are the same nodes).
+pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    inputs: &BandInputs<'_, F, D>,
     shape: SymmetricShape,
     parallelism: Parallelism,
     out: &mut [f64],
 ) {
-    let n = nodes.len();
+    let n = inputs.col_count;
     if n == 0 {
         return;
     }
@@ -92,7 +95,7 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic>(
                     output.window(rows.end..n, rows.clone()),
                 )
             };
-            fill_band_symmetric::<S, A>(nodes, rows, shape.tile_cols, rectangle, strip);
+            fill_band_symmetric::<S, A, F, D>(inputs, rows, shape.tile_cols, rectangle, strip);
         }
         S::finish();
     };
@@ -103,23 +106,30 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic>(
 /// One band: every block `(a, b)` with `a` in the band's rows and `b ≥ a`, stored at `(a, b)`
 /// (in `rectangle`) and mirrored at `(b, a)` (in `rectangle` for `b` inside the band, in
 /// `strip` below it).
-fn fill_band_symmetric<S: StorePath, A: EntryArithmetic>(
-    nodes: &Nodes,
+fn fill_band_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    inputs: &BandInputs<'_, F, D>,
     rows: Range<usize>,
     tile_cols: usize,
     mut rectangle: Window<'_>,
     mut strip: Window<'_>,
 ) {
-    let n = nodes.len();
+    let n = inputs.col_count;
     // LOOP 2: column tiles from the band's diagonal block to the matrix's right edge.
     for tile_start in (rows.start..n).step_by(tile_cols) {
         let tile_end = n.min(tile_start + tile_cols);
         // LOOP 1: the band's block rows.
         for block_row in rows.clone().step_by(BLOCK) {
-            let row_points = block_row_points(nodes, block_row);
-            // LOOP 0: the tile's blocks on or right of the diagonal.
+            // LOOP 0: the tile's blocks on or right of the diagonal. Rows and columns past the
+            // matrix (in its last block) are the zero padding, computed and never stored.
             for block_col in (tile_start.max(block_row)..tile_end).step_by(BLOCK) {
-                let entries = block_entries::<A>(&row_points, nodes, block_col);
+                let entries = block::<F, A, D, BLOCK, 2>(
+                    inputs.kernel,
+                    inputs.dim,
+                    &inputs.rows,
+                    block_row,
+                    &inputs.cols,
+                    block_col / LANES,
+                );
                 store_block::<S>(
                     &entries,
                     block_row,
@@ -132,47 +142,6 @@ fn fill_band_symmetric<S: StorePath, A: EntryArithmetic>(
             }
         }
     }
-}
-
-/// The eight row nodes of the block row starting at `block_row`, splatted; rows past the
-/// matrix (in its last block) are the origin, computed like any other and never stored.
-#[inline(always)]
-fn block_row_points(nodes: &Nodes, block_row: usize) -> [[f64x4; 3]; BLOCK] {
-    let mut points = [[f64x4::ZERO; 3]; BLOCK];
-    for (k, splatted) in points.iter_mut().enumerate() {
-        if let Some([x, y, z]) = nodes.get(block_row + k) {
-            *splatted = [f64x4::splat(x), f64x4::splat(y), f64x4::splat(z)];
-        }
-    }
-    points
-}
-
-/// The 8×8 block of entries: `[row k][lane group h]` for columns `block_col + 4h ..`.
-#[inline(always)]
-fn block_entries<A: EntryArithmetic>(
-    row_points: &[[f64x4; 3]; BLOCK],
-    nodes: &Nodes,
-    block_col: usize,
-) -> [[f64x4; 2]; BLOCK] {
-    let (x_soa, y_soa, z_soa) = nodes.columns_soa();
-    let group = block_col / LANES;
-    // A block's second lane group lies past the padded columns when N mod 8 is 1..=4: zeros,
-    // like the padding (see `crate::nodes`), never stored.
-    let lane_group = |g: usize| {
-        let at = |soa: &[f64x4]| soa.get(g).copied().unwrap_or(f64x4::ZERO);
-        (at(x_soa), at(y_soa), at(z_soa))
-    };
-    let (q0, q1) = (lane_group(group), lane_group(group + 1));
-    // A loop, not `array::map`: `map` was not inlined, and its 16-vector result went through
-    // memory (measured: 18% of the time in `try_map`).
-    let mut entries = [[f64x4::ZERO; 2]; BLOCK];
-    for (row_entries, &p) in entries.iter_mut().zip(row_points) {
-        *row_entries = [
-            A::entries_x4(p, q0.0, q0.1, q0.2),
-            A::entries_x4(p, q1.0, q1.1, q1.2),
-        ];
-    }
-    entries
 }
 
 /// Stores a block at `(block_row, block_col)` and, off the diagonal, its transpose at

@@ -1,6 +1,8 @@
 //! Shared test harness: exact values and ulp distances, node-set generators, plans to compare.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod exact;
+
 use pairkernel::{Nodes, Plan, Schedule, Stores};
 use proptest::prelude::*;
 use twofloat::TwoFloat;
