@@ -3,11 +3,11 @@
 //! here: the rows schedule in 4 × 1 blocks, the symmetric one in 8 × 2, the matrix-free products
 //! in 1 × 1; none of them names a kernel or the dimension.
 //!
-//! LOOP order inside a block: the axes outermost, so one column lane group and one splatted row
-//! coordinate are loaded per axis and reused by the whole block, and the `MR × NR` partial sums
-//! (independent chains) keep the floating-point pipes full. With the dimension a constant
-//! ([`Fixed`]) the axis loop unrolls and the partial sums live in registers; for other
-//! dimensions ([`AnyDim`]) it is a loop.
+//! LOOP order inside a block: entry by entry, the axes innermost. With the dimension a
+//! constant ([`Fixed`]) the axis loop unrolls and the compiler interleaves the block's
+//! independent entries (the `MR × NR` chains keep the floating-point pipes full); for other
+//! dimensions ([`AnyDim`]) the axes are a loop per entry, and the out-of-order core overlaps the
+//! entries.
 //!
 //! The one tail rule: nodes are padded with zeros to whole lines of eight ([`crate::nodes`]), a
 //! block reads the padding like any node, and the schedules store or add only the entries of
@@ -93,16 +93,21 @@ impl<'a> Columns<'a> {
         }
     }
 
-    /// Coordinate `axis` of node `node`, on every lane.
+    /// Coordinate `axis` of the `MR` nodes from `first`: one bounds check for the block's
+    /// rows (the same slice for every entry of the block, so the compiler computes it once).
     #[inline(always)]
-    fn splat(&self, axis: usize, node: usize) -> f64x4 {
-        f64x4::splat(self.coordinates[axis * self.stride + node])
+    fn rows<const MR: usize>(&self, axis: usize, first: usize) -> &[f64; MR] {
+        let at = axis * self.stride + first;
+        self.coordinates[at..at + MR]
+            .try_into()
+            .expect("MR coordinates")
     }
 
-    /// Coordinate `axis` of the four nodes of lane group `group`.
+    /// Coordinate `axis` of the `NR` lane groups from `first_group`, one bounds check.
     #[inline(always)]
-    fn group(&self, axis: usize, group: usize) -> f64x4 {
-        self.lanes[(axis * self.stride) / LANES + group]
+    fn groups<const NR: usize>(&self, axis: usize, first_group: usize) -> &[f64x4; NR] {
+        let at = (axis * self.stride) / LANES + first_group;
+        self.lanes[at..at + NR].try_into().expect("NR lane groups")
     }
 }
 
@@ -124,33 +129,23 @@ where
     D: Dimension,
 {
     let d = dim.get();
-    // AXIS 0: the first term of every entry (the array's initial copies are overwritten).
-    let seed = A::first(rows.splat(0, first_row), cols.group(0, first_group));
-    let mut partial = [[seed; NR]; MR];
-    let q: [f64x4; NR] = std::array::from_fn(|h| cols.group(0, first_group + h));
-    for (k, row_partial) in partial.iter_mut().enumerate() {
-        let p = rows.splat(0, first_row + k);
-        for (h, partial) in row_partial.iter_mut().enumerate() {
-            *partial = A::first(p, q[h]);
-        }
-    }
-    // AXES 1 ..: the axes in order, each loaded once for the whole block.
-    for axis in 1..d {
-        let q: [f64x4; NR] = std::array::from_fn(|h| cols.group(axis, first_group + h));
-        for (k, row_partial) in partial.iter_mut().enumerate() {
-            let p = rows.splat(axis, first_row + k);
-            for (h, partial) in row_partial.iter_mut().enumerate() {
-                *partial = if axis == 1 {
-                    A::second(*partial, p, q[h])
-                } else {
-                    A::next(*partial, p, q[h])
-                };
-            }
-        }
-    }
     let mut entries = [[f64x4::ZERO; NR]; MR];
-    for (row_entries, row_partial) in entries.iter_mut().zip(&partial) {
-        for (entry, &partial) in row_entries.iter_mut().zip(row_partial) {
+    // LOOP: each entry of the block, its axes innermost. (Axes outermost, with the block's
+    // partial sums carried across them, needs 4·MR·NR registers for the compensated order's
+    // partial sums: on AVX2's 16 that spilled, and ran 0.7–0.8× of the first rounds' kernels,
+    // measured side by side. Entry by entry, with a fixed dimension, the compiler interleaves
+    // the independent entries as the first rounds' hand-written 3-D code did.)
+    let p = |axis: usize, k: usize| f64x4::splat(rows.rows::<MR>(axis, first_row)[k]);
+    let q = |axis: usize, h: usize| cols.groups::<NR>(axis, first_group)[h];
+    for (k, row_entries) in entries.iter_mut().enumerate() {
+        for (h, entry) in row_entries.iter_mut().enumerate() {
+            let mut partial = A::first(p(0, k), q(0, h));
+            if d > 1 {
+                partial = A::second(partial, p(1, k), q(1, h));
+            }
+            for axis in 2..d {
+                partial = A::next(partial, p(axis, k), q(axis, h));
+            }
             *entry = A::finish(kernel, partial);
         }
     }

@@ -217,7 +217,7 @@ pub enum Error {
         max: usize,
     },
 
-    /// The output of [`Plan::fill_floor`](crate::Plan::fill_floor) is not a whole number of
+    /// The output of [`machine::fill_floor`](crate::machine::fill_floor) is not a whole number of
     /// rows.
     #[error(
         "output buffer has {len} entries, which is not a whole number of rows of {cols} columns"

@@ -1,12 +1,13 @@
 //! # pairkernel
 //!
-//! Fast pairwise kernel matrices on multicore CPUs: for nodes v₀ … v_{N−1} in 3-D, the N × N
-//! matrix `D[i][j] = φ(|vᵢ − vⱼ|)` with the cubic radial function `φ(r) = r³/12 + r²/6`, the
-//! matrix RBF interpolation is built on; and the P × Q cross matrix between two node sets that
-//! evaluating an RBF at new points needs.
+//! Fast pairwise kernel matrices on multicore CPUs: for nodes v₀ … v_{N−1} in any dimension,
+//! the N × N matrix `D[i][j] = φ(|vᵢ − vⱼ|)` the RBF interpolation is built on — by default with
+//! the article's cubic `φ(r) = r³/12 + r²/6` in 3-D, or any of scipy's kernels ([`Kernel`]), or
+//! your own ([`RadialFunction`]); and the P × Q cross matrix between two node sets that
+//! evaluating an RBF at new points needs, and the products of both with vectors, matrix-free.
 //!
 //! ```
-//! use pairkernel::{Nodes, Plan, kernel_matrix, reference};
+//! use pairkernel::{Kernel, Nodes, Plan, kernel_matrix, reference};
 //!
 //! let points = [[0.0, 0.0, 0.0], [1.0, 2.0, 2.0], [0.5, -1.0, 4.0]];
 //! let nodes = Nodes::from_points(&points)?;
@@ -26,22 +27,32 @@
 //!
 //! // Bad input is an error, not a panic:
 //! assert!(Nodes::from_points(&[[0.0, f64::NAN, 0.0]]).is_err());
+//!
+//! // Any kernel, any dimension: scipy's Gaussian with ε = 2 on points in the plane, given as
+//! // a flat row-major array (what numpy holds).
+//! let plane = Nodes::from_flat(&[0.0, 0.0, 0.5, 0.0, 0.0, 1.0], 2)?;
+//! let g = Plan::new().kernel(Kernel::Gaussian { epsilon: 2.0 }).kernel_matrix(&plane)?;
+//! assert_eq!(g[(0, 0)], 1.0);
+//! assert!((g[(0, 1)] - (-1.0f64).exp()).abs() <= 3.0 * f64::EPSILON * g[(0, 1)]);
 //! # Ok::<(), pairkernel::Error>(())
 //! ```
 //!
 //! ## How it works
-//! - [`Nodes`] stores the coordinates as padded x, y, z columns (structure of arrays).
-//! - The entry arithmetic (`arithmetic.rs`) computes four entries at a time on `wide::f64x4`:
-//!   by default with the differences and r² carried exactly (two-sum, FMA products) and the
-//!   square root corrected, within 2 ulp of exact; or in the first round's faster plain order
-//!   ([`Accuracy`]). Every schedule below is generic over it.
-//! - The tile kernel (`tile.rs`): column tiles keep the column coordinates in cache while a
-//!   band of rows sweeps them, four rows at a time.
+//! - [`Nodes`] stores the coordinates as one aligned, zero-padded column per axis (structure
+//!   of arrays), for any dimension from 1 to [`Nodes::MAX_DIM`].
+//! - The kernels ([`kernels`]): each maps r² on four SIMD lanes to φ, beside its plain scalar
+//!   formula. [`Kernel`] chooses among the built-in ones at run time, once per call.
+//! - The micro-kernel (`block.rs`) computes every entry: an MR × NR block of row nodes against
+//!   lane groups of column nodes, r² summed over the axes in the plan's [`Accuracy`]
+//!   (`arithmetic.rs`; by default with the differences and r² carried exactly by two-sums and
+//!   FMA products), then the kernel. Nothing else computes an entry.
+//! - The rows schedule's bands (`tile.rs`): column tiles keep the column coordinates in cache
+//!   while a band of rows sweeps them in 4 × 1 blocks.
 //! - Two schedules ([`Schedule`]) spread the work over rayon's threads. The row schedule
 //!   (`schedule.rs`) hands out disjoint bands of whole rows; it computes every entry, and is the
 //!   one for cross matrices. The symmetric schedule (`symmetric.rs`), for the square kernel
 //!   matrix, computes each pair of 8×8 blocks above the diagonal once and stores it twice, the
-//!   second time transposed in registers: half the square roots, which bound the kernel. Its
+//!   second time transposed in registers: half the kernel evaluations. Its
 //!   bands write L-shaped, disjoint parts of the output through `window.rs`, the crate's one
 //!   shared-pointer abstraction.
 //! - Stores ([`Stores`], `store.rs`): plain, or streaming (non-temporal, `std::arch`) where
@@ -50,20 +61,22 @@
 //!   advised for transparent huge pages, first touched by the threads that compute it: page
 //!   faults, not arithmetic, bound the filling of fresh memory. [`KernelMatrix`] owns it.
 //! - A [`Plan`] carries the tile shape, thread count, schedule, stores and accuracy; the free
-//!   functions use [`Plan::default`]. [`Plan::fill_floor`] writes the same memory with the same stores and
-//!   no arithmetic: the floor the binary's `bench` subcommand measures every result against.
+//!   functions use [`Plan::default`]. [`machine::fill_floor`] writes the same memory with the
+//!   same stores and no arithmetic: the floor the binary's `bench` subcommand measures every
+//!   result against.
 //! - Matrix-free products (`apply.rs`): [`Plan::apply`], [`Plan::apply_many`],
 //!   [`Plan::cross_apply`] and [`Plan::cross_apply_many`] compute `y = D·x` (or `C·x`) with the
-//!   same entry arithmetic, never storing the matrix: O(N) memory for N that would need
+//!   same micro-kernel (1 × 1 blocks), never storing the matrix: O(N) memory for N that would need
 //!   terabytes as a dense matrix, in a fixed summation order that makes them deterministic.
 //! - [`reference`](mod@reference) holds the plain scalar loops every fast path is tested against.
 //!
 //! ## Guarantees
 //! - **Deterministic**: the result is bitwise identical for every tile shape, thread count,
-//!   schedule and store path; `D[i][j] == D[j][i]` and `D[i][i] == 0.0` exactly; the kernel
+//!   schedule and store path; `D[i][j] == D[j][i]` and `D[i][i] == φ(0)` exactly; the kernel
 //!   matrix equals the cross matrix of a node set with itself.
-//! - **Accurate**: every entry is within **2 ulp** of the exact φ(|vᵢ − vⱼ|) of the given f64
-//!   coordinates (11 ulp with [`Accuracy::Fast`]); a hill-climbing hunt for the worst case
+//! - **Accurate**: every entry of the article's φ is within **2 ulp** of the exact φ(|vᵢ − vⱼ|)
+//!   of the given f64 coordinates (11 ulp with [`Accuracy::Fast`]), and every other kernel
+//!   within its bound (1.5 to 4 ulp, see [`Kernel`]); a hill-climbing hunt for the worst case
 //!   against double-double values finds 1.3 (8.3 for the fast order, whose worst known case
 //!   is 8.78). The article's formula in
 //!   [`reference`](mod@reference) is itself up to 14.5 ulp from exact (10.2 found), so the two

@@ -178,6 +178,35 @@ fn parse_cache_size(text: &str) -> Option<usize> {
     digits.parse::<usize>().ok()?.checked_mul(unit)
 }
 
+/// Writes `1.0` to every entry of `out` (rows of `cols` entries) with `plan`'s threads, row
+/// bands and stores, and no arithmetic: the time it takes is the floor under any kernel fill of
+/// the same memory on the same threads. The binary's `bench` subcommand reports each kernel
+/// time against it.
+///
+/// With [`Stores::Auto`](crate::Stores::Auto), `out` counts as reused memory (as in `_into`);
+/// to measure the floor of new memory, allocate it with
+/// [`KernelMatrix::zeros`](crate::KernelMatrix::zeros) just before.
+///
+/// ```
+/// use pairkernel::{KernelMatrix, Plan, machine};
+/// let mut out = KernelMatrix::zeros(100, 100)?;
+/// machine::fill_floor(&Plan::new(), out.as_mut_slice(), 100)?;
+/// assert!(out.as_slice().iter().all(|&v| v == 1.0));
+/// # Ok::<(), pairkernel::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::RaggedOutput`](crate::Error::RaggedOutput) if `out.len()` is not a multiple of
+/// `cols` (`cols` = 0 needs an empty `out`); [`Error::InvalidTile`](crate::Error::InvalidTile),
+/// [`Error::ThreadPool`](crate::Error::ThreadPool).
+pub fn fill_floor<K: crate::KernelChoice>(
+    plan: &crate::Plan<K>,
+    out: &mut [f64],
+    cols: usize,
+) -> Result<(), crate::Error> {
+    plan.fill_constant(out, cols)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -362,18 +362,17 @@ impl<K: KernelChoice> Plan<K> {
         })
     }
 
-    /// Writes `1.0` to every entry of `out` (rows of `cols` entries) with this plan's threads,
-    /// row bands and stores, and no arithmetic: the time it takes is the floor under any kernel
-    /// fill of the same memory on the same threads. The `bench` subcommand of the binary reports
-    /// each kernel time against it.
-    ///
-    /// With [`Stores::Auto`], `out` counts as reused memory (as in `_into`); to measure the floor
-    /// of new memory, allocate it with [`KernelMatrix::zeros`] just before.
+    /// [`machine::fill_floor`](crate::machine::fill_floor), kept for the first round's callers.
     ///
     /// # Errors
-    /// [`Error::RaggedOutput`] if `out.len()` is not a multiple of `cols` (`cols` = 0 needs an
-    /// empty `out`); [`Error::InvalidTile`], [`Error::ThreadPool`].
+    /// As [`machine::fill_floor`](crate::machine::fill_floor).
+    #[doc(hidden)]
     pub fn fill_floor(&self, out: &mut [f64], cols: usize) -> Result<(), Error> {
+        crate::machine::fill_floor(self, out, cols)
+    }
+
+    /// The floor fill behind [`machine::fill_floor`](crate::machine::fill_floor).
+    pub(crate) fn fill_constant(&self, out: &mut [f64], cols: usize) -> Result<(), Error> {
         let tile = self.tile_for(out.len().checked_div(cols).unwrap_or(0))?;
         if !out.len().is_multiple_of(cols.max(1)) || (cols == 0 && !out.is_empty()) {
             return Err(Error::RaggedOutput {

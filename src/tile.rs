@@ -69,27 +69,37 @@ fn fill_rows<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension, 
     out: &mut [f64],
 ) {
     let row_stride = inputs.col_count;
-    // LOOP 0: one R × 1 block per lane group of four columns.
-    for group in groups {
-        let entries = block::<F, A, D, R, 1>(
+    // The groups whose four columns are all in the matrix, then the partial last one if the
+    // tile reaches it (a branch out of the hot loop).
+    let full_groups = groups.start..groups.end.min(row_stride / LANES);
+    let block_at = |group: usize| {
+        block::<F, A, D, R, 1>(
             inputs.kernel,
             inputs.dim,
             &inputs.rows,
             first_row,
             &inputs.cols,
             group,
-        );
-        let col = group * LANES;
-        let valid = LANES.min(row_stride - col);
+        )
+    };
+    // LOOP 0: one R × 1 block per lane group of four columns.
+    for group in full_groups.clone() {
+        let entries = block_at(group);
         for (k, row_entries) in entries.iter().enumerate() {
+            let at = k * row_stride + group * LANES;
+            let dst = (&mut out[at..at + LANES]).try_into().expect("a lane group");
+            S::store_x4(dst, row_entries[0]);
+        }
+    }
+    if full_groups.end < groups.end {
+        // The matrix's last columns, when they do not fill a lane group: the same arithmetic on
+        // the zero-padded group, valid lanes stored.
+        let group = full_groups.end;
+        let col = group * LANES;
+        let valid = row_stride - col;
+        for (k, row_entries) in block_at(group).iter().enumerate() {
             let at = k * row_stride + col;
-            if valid == LANES {
-                let dst = (&mut out[at..at + LANES]).try_into().expect("a lane group");
-                S::store_x4(dst, row_entries[0]);
-            } else {
-                // The matrix's last columns, when they do not fill a lane group.
-                out[at..at + valid].copy_from_slice(&row_entries[0].as_array()[..valid]);
-            }
+            out[at..at + valid].copy_from_slice(&row_entries[0].as_array()[..valid]);
         }
     }
 }

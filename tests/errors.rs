@@ -1,6 +1,6 @@
 //! Every `Error` is produced by its bad input, says what was wrong, and nothing panics.
 
-use pairkernel::{Axis, Error, KernelMatrix, Nodes, Plan};
+use pairkernel::{Axis, Error, KernelMatrix, Nodes, Plan, machine};
 
 #[test]
 fn non_finite_coordinates_name_the_node_and_axis() {
@@ -188,10 +188,10 @@ fn checked_accessors_return_none_out_of_range() {
 fn a_floor_fill_of_a_ragged_buffer_is_an_error_that_says_so_before_any_write() {
     let mut out = vec![0.0; 10];
     assert_eq!(
-        Plan::new().fill_floor(&mut out, 4),
+        machine::fill_floor(&Plan::new(), &mut out, 4),
         Err(Error::RaggedOutput { len: 10, cols: 4 })
     );
-    let err = Plan::new().fill_floor(&mut out[..3], 0).unwrap_err();
+    let err = machine::fill_floor(&Plan::new(), &mut out[..3], 0).unwrap_err();
     assert_eq!(err, Error::RaggedOutput { len: 3, cols: 0 });
     assert_eq!(
         err.to_string(),
@@ -199,10 +199,10 @@ fn a_floor_fill_of_a_ragged_buffer_is_an_error_that_says_so_before_any_write() {
     );
     assert!(out.iter().all(|&e| e == 0.0));
     assert!(matches!(
-        Plan::new().tile(0, 3).fill_floor(&mut out, 5),
+        machine::fill_floor(&Plan::new().tile(0, 3), &mut out, 5),
         Err(Error::InvalidTile { .. })
     ));
-    assert_eq!(Plan::new().fill_floor(&mut [], 0), Ok(()));
+    assert_eq!(machine::fill_floor(&Plan::new(), &mut [], 0), Ok(()));
 }
 
 #[test]
@@ -275,7 +275,10 @@ fn absurd_thread_counts_are_refused_before_any_thread_starts() {
         plan.apply(&nodes, &[1.0, 1.0], &mut [0.0; 2]).unwrap_err(),
         expected
     );
-    assert_eq!(plan.fill_floor(&mut [0.0; 4], 2).unwrap_err(), expected);
+    assert_eq!(
+        machine::fill_floor(&plan, &mut [0.0; 4], 2).unwrap_err(),
+        expected
+    );
     assert_eq!(
         expected.to_string(),
         "a plan of 65535 threads: at most 1024 are allowed"

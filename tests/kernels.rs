@@ -43,30 +43,6 @@ pub fn kernels() -> Vec<Kernel> {
     ]
 }
 
-/// The documented bound of each kernel, in ulps of the exact value (default accuracy, FMA
-/// build), for entries whose exact value is a normal f64.
-pub fn bound(kernel: &Kernel) -> f64 {
-    let no_fma = if cfg!(target_feature = "fma") {
-        0.0
-    } else {
-        1.0
-    };
-    no_fma
-        + match *kernel {
-            Kernel::Phi => ULP_BOUND - no_fma,
-            Kernel::Linear { .. } => 1.0,
-            Kernel::Cubic { .. } => 2.0,
-            Kernel::Quintic { .. } => 3.0,
-            Kernel::ThinPlateSpline { .. } => 3.0,
-            Kernel::Multiquadric { .. } => 2.0,
-            Kernel::InverseMultiquadric { .. } => 2.0,
-            Kernel::InverseQuadratic { .. } => 2.0,
-            Kernel::Gaussian { .. } => 3.0,
-            Kernel::Polyharmonic { degree, .. } => 2.0 + f64::from(degree),
-            _ => unreachable!(),
-        }
-}
-
 /// How far the plain scalar formula may be from exact, in ulps: its r carries (d/2 + 1) u,
 /// amplified by the kernel's condition number κ = |r·φ'(r)/φ(r)| at (εr)² = `s`, plus the
 /// formula's own roundings (16 ulp covers every kernel here; the article's φ alone is 14.5).
@@ -236,13 +212,13 @@ fn check_values(kernel: &Kernel, nodes: &Nodes, d: &pairkernel::KernelMatrix, la
             let got = d[(i, j)];
             let error = ulps_from_exact(got, exact);
             assert!(
-                error <= bound(kernel),
+                error <= kernel_bound(kernel),
                 "{label} ({i}, {j}): {got} is {error} ulp from exact {exact:?}"
             );
             let s = exact::squared_distance(&points[i], &points[j]).hi()
                 * kernel.epsilon().map_or(1.0, |e| e * e);
             let apart = ulps_apart_of_exact(got, slow[i * n + j], exact);
-            let allowed = bound(kernel) + reference_error(kernel, s, nodes.dim());
+            let allowed = kernel_bound(kernel) + reference_error(kernel, s, nodes.dim());
             assert!(
                 apart <= allowed,
                 "{label} ({i}, {j}): {got} vs reference {}: {apart} ulp > {allowed}",

@@ -10,29 +10,6 @@ use pairkernel::{Kernel, KernelChoice, Nodes, Plan};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-/// The documented bound of each kernel in ulps of the exact value (default accuracy; one more
-/// in builds without FMA). See each kernel family's module doc for the analysis.
-fn bound(kernel: &Kernel) -> f64 {
-    let no_fma = if cfg!(target_feature = "fma") {
-        0.0
-    } else {
-        1.0
-    };
-    no_fma
-        + match *kernel {
-            Kernel::Phi => 2.0,
-            Kernel::Linear { .. } => 1.5,
-            Kernel::Cubic { .. } | Kernel::Quintic { .. } => 1.5,
-            Kernel::ThinPlateSpline { .. } => 4.0,
-            Kernel::Multiquadric { .. } => 1.5,
-            Kernel::InverseMultiquadric { .. } => 2.5,
-            Kernel::InverseQuadratic { .. } => 2.0,
-            Kernel::Gaussian { .. } => 3.0,
-            Kernel::Polyharmonic { degree, .. } => f64::from(degree / 2).max(1.5) + 2.5,
-            _ => unreachable!(),
-        }
-}
-
 /// `kernel` with shape parameter `epsilon` (unchanged for the article's φ).
 fn with_epsilon(kernel: Kernel, epsilon: f64) -> Kernel {
     match kernel {
@@ -206,7 +183,7 @@ fn every_kernels_worst_case_found_stays_within_its_documented_bound() {
     let mut failures = Vec::new();
     for (seed, kernel) in kernels.into_iter().enumerate() {
         let (worst, case) = hunt(kernel, seed as u64, 60, 3000);
-        let bound = bound(&kernel);
+        let bound = kernel_bound(&kernel);
         println!(
             "{:<28} worst {worst:.2} ulp (bound {bound}) at {} p = {:?}, q = {:?}",
             kernel.name(),
@@ -239,5 +216,5 @@ fn thin_plate_spline_near_r_equal_one_is_relatively_accurate() {
         }
     }
     println!("thin_plate_spline near r = 1: worst {worst:.2} ulp");
-    assert!(worst <= bound(&kernel), "{worst}");
+    assert!(worst <= kernel_bound(&kernel), "{worst}");
 }

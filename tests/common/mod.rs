@@ -3,7 +3,7 @@
 
 pub mod exact;
 
-use pairkernel::{Nodes, Plan, Schedule, Stores};
+use pairkernel::{Kernel, Nodes, Plan, Schedule, Stores};
 use proptest::prelude::*;
 use twofloat::TwoFloat;
 
@@ -180,4 +180,27 @@ pub fn awkward_plans() -> Vec<Plan> {
         }
     }
     plans
+}
+
+/// The documented bound of each kernel in ulps of the exact value (default accuracy; one more
+/// in builds without FMA). See each kernel family's module doc for the analysis.
+pub fn kernel_bound(kernel: &Kernel) -> f64 {
+    let no_fma = if cfg!(target_feature = "fma") {
+        0.0
+    } else {
+        1.0
+    };
+    no_fma
+        + match *kernel {
+            Kernel::Phi => 2.0,
+            Kernel::Linear { .. } => 1.5,
+            Kernel::Cubic { .. } | Kernel::Quintic { .. } => 1.5,
+            Kernel::ThinPlateSpline { .. } => 4.0,
+            Kernel::Multiquadric { .. } => 1.5,
+            Kernel::InverseMultiquadric { .. } => 2.5,
+            Kernel::InverseQuadratic { .. } => 2.0,
+            Kernel::Gaussian { .. } => 3.0,
+            Kernel::Polyharmonic { degree, .. } => f64::from(degree / 2).max(1.5) + 2.5,
+            _ => unreachable!(),
+        }
 }

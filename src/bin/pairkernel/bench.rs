@@ -1,26 +1,19 @@
-//! `pairkernel bench`: kernel throughput beside the store floor of the same memory, same run.
-//!
-//! For each N, thread count and mode, the kernel is timed and so is its floor: the time to
-//! write N² f64 into the same kind of memory, on the same threads, with no arithmetic
-//! ([`Plan::fill_floor`]), by plain stores and by streaming stores, the faster counting. The
-//! ratio of the two rates says how close the kernel is to what the memory allows; a ratio is
-//! meaningful on a noisy machine where a bare rate is not, since both were taken together.
-//!
-//! One warm-up round first; then `--reps` rounds, each running every variant and floor once, so
-//! drift hits all alike. Medians are reported. A reused output (`into`) is timed on the second
-//! of two back-to-back calls, so that it starts as its own previous call left it.
+//! `pairkernel bench`: kernel throughput beside the store floor of the same memory, same run,
+//! for lists of N, threads, modes, kernels, dimensions, schedules, stores, tiles and accuracies
+//! (the measuring itself is `measure.rs`'s). The ratio of the kernel's rate to the floor's says
+//! how close the kernel is to what the memory allows; a ratio is meaningful on a noisy machine
+//! where a bare rate is not, since both were taken together.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use clap::ValueEnum;
-use pairkernel::{Accuracy, KernelMatrix, Nodes, Plan, Schedule, Stores, reference};
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use pairkernel::{Kernel, Plan};
 use serde::Serialize;
 
+use crate::Failure;
 use crate::experiment::MAX_N;
-use crate::{Failure, median, pinned_pool, time};
+use crate::measure::{Measurement, Pools, Variant, measure};
 
 /// Options of `pairkernel bench`.
 #[derive(clap::Args, Debug)]
@@ -56,9 +49,21 @@ pub struct BenchArgs {
     /// Stores of the kernel, comma-separated (the floor always tries plain and streaming).
     #[arg(long, value_delimiter = ',', value_enum, default_value = "auto")]
     stores: Vec<StoresArg>,
-    /// Entry arithmetic, comma-separated: `compensated` (the default, within 3 ulp) or `fast`.
+    /// Entry arithmetic, comma-separated: `compensated` (the default, within 2 ulp) or `fast`.
     #[arg(long, value_delimiter = ',', value_enum, default_value = "compensated")]
     accuracy: Vec<AccuracyArg>,
+    /// Kernels, comma-separated: `phi` (the article's), scipy's `linear`, `thin_plate_spline`,
+    /// `cubic`, `quintic`, `multiquadric`, `inverse_multiquadric`, `inverse_quadratic`,
+    /// `gaussian`, or `polyharmonic<k>`.
+    #[arg(long, value_delimiter = ',', default_value = "phi")]
+    kernel: Vec<String>,
+    /// The kernels' shape parameter ε (1 by default; `phi` has none).
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Dimensions of the random nodes (uniform in the unit cube), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "3",
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    dim: Vec<u64>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -84,7 +89,7 @@ pub enum Mode {
 
 impl Mode {
     /// Whether this mode has a store floor (it writes an N × N output).
-    fn has_floor(self) -> bool {
+    pub fn has_floor(self) -> bool {
         matches!(self, Mode::Into | Mode::IntoVec | Mode::Alloc)
     }
 }
@@ -127,348 +132,6 @@ pub fn parse_tile(text: &str) -> Result<(usize, usize), String> {
     Ok((parse(rows)?, parse(cols)?))
 }
 
-/// One kernel variant to time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Variant {
-    pub threads: usize,
-    pub mode: Mode,
-    pub schedule: ScheduleArg,
-    pub stores: StoresArg,
-    pub accuracy: AccuracyArg,
-    pub tile: (usize, usize),
-    /// Right-hand sides (the `apply` mode; 1 otherwise).
-    pub k: usize,
-}
-
-impl Variant {
-    fn plan(&self) -> Plan {
-        Plan::new()
-            .tile(self.tile.0, self.tile.1)
-            // Inside a pinned pool, threads(0) runs on that pool's threads.
-            .threads(if self.threads == 1 { 1 } else { 0 })
-            .schedule(match self.schedule {
-                ScheduleArg::Auto => Schedule::Auto,
-                ScheduleArg::Rows => Schedule::Rows,
-                ScheduleArg::Symmetric => Schedule::Symmetric,
-            })
-            .stores(match self.stores {
-                StoresArg::Auto => Stores::Auto,
-                StoresArg::Plain => Stores::Plain,
-                StoresArg::Streaming => Stores::Streaming,
-            })
-            .accuracy(match self.accuracy {
-                AccuracyArg::Compensated => Accuracy::Compensated,
-                AccuracyArg::Fast => Accuracy::Fast,
-            })
-    }
-}
-
-/// One line of the report.
-#[derive(Clone, Debug, Serialize)]
-pub struct Measurement {
-    pub n: usize,
-    pub threads: usize,
-    pub mode: Mode,
-    /// Right-hand sides (1 but for `apply`).
-    pub k: usize,
-    /// N²·k / 10⁹ / median_s: pair evaluations times right-hand sides per second (`apply`).
-    pub gpair_rhs_per_s: f64,
-    pub median_s: f64,
-    pub gentries_per_s: f64,
-    pub floor_gentries_per_s: f64,
-    pub ratio_to_floor: f64,
-    /// Which stores gave the floor: "plain" or "streaming".
-    pub floor_stores: &'static str,
-    pub min_s: f64,
-    pub reps: u32,
-    pub tile_rows: usize,
-    pub tile_cols: usize,
-    pub schedule: ScheduleArg,
-    pub stores: StoresArg,
-    pub accuracy: AccuracyArg,
-    pub simd: String,
-}
-
-/// One pinned pool per thread count above 1, started once and reused.
-pub struct Pools {
-    pools: Vec<(usize, rayon::ThreadPool)>,
-}
-
-impl Pools {
-    pub fn new(thread_counts: &[usize], pin: bool) -> Result<Pools, Failure> {
-        let mut pools: Vec<(usize, rayon::ThreadPool)> = Vec::new();
-        for &threads in thread_counts {
-            if threads > 1 && !pools.iter().any(|(t, _)| *t == threads) {
-                pools.push((threads, pinned_pool(threads, pin)?));
-            }
-        }
-        Ok(Pools { pools })
-    }
-
-    /// Runs `work` on `threads` threads: the calling thread for 1, its pinned pool else.
-    fn run<T: Send>(&self, threads: usize, work: impl FnOnce() -> T + Send) -> T {
-        match self.pools.iter().find(|(t, _)| *t == threads) {
-            Some((_, pool)) => pool.install(work),
-            None => work(),
-        }
-    }
-}
-
-/// The reused outputs of one N, each allocated only if a variant needs it (an N × N matrix
-/// at N = 10⁵ would take 80 GB, which `apply` is there to avoid).
-struct Buffers {
-    matrix: Option<KernelMatrix>,
-    vec: Vec<f64>,
-    /// `apply`: right-hand sides (N × k_max, row-major) and results.
-    x: Vec<f64>,
-    y: Vec<f64>,
-}
-
-impl Buffers {
-    fn get(&mut self, mode: Mode) -> &mut [f64] {
-        match (mode, &mut self.matrix) {
-            (Mode::IntoVec, _) => &mut self.vec,
-            (_, Some(matrix)) => matrix.as_mut_slice(),
-            (_, None) => &mut [],
-        }
-    }
-}
-
-/// `y = d·x` for a dense row-major `n × n` matrix, rows in parallel on the current pool (the
-/// matvec a user of the dense path would write).
-fn dense_matvec(d: &[f64], x: &[f64], y: &mut [f64]) {
-    use rayon::prelude::*;
-    y.par_iter_mut()
-        .zip(d.par_chunks(x.len().max(1)))
-        .for_each(|(yi, row)| *yi = row.iter().zip(x).map(|(a, b)| a * b).sum());
-}
-
-/// Times every variant at one N, and the floors of every (threads, mode) they use: a warm-up
-/// round, then `reps` rounds that each run everything once. `progress` is called after each
-/// variant's run, `(reps + 1) * variants.len()` times in all. When `stop` is set, the rounds end
-/// early and the variants measured at least once are reported, from the rounds they ran.
-pub fn measure(
-    n: usize,
-    seed: u64,
-    variants: &[Variant],
-    reps: u32,
-    pools: &Pools,
-    stop: &AtomicBool,
-    mut progress: impl FnMut(),
-) -> Result<Vec<Measurement>, Failure> {
-    let nodes = Nodes::random(n, &mut StdRng::seed_from_u64(seed));
-    let uses = |modes: &[Mode]| variants.iter().any(|v| modes.contains(&v.mode));
-    let k_max = variants.iter().map(|v| v.k).max().unwrap_or(1);
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
-    let mut buffers = Buffers {
-        matrix: if uses(&[Mode::Into, Mode::DenseApply]) {
-            Some(KernelMatrix::zeros(n, n)?)
-        } else {
-            None
-        },
-        vec: if uses(&[Mode::IntoVec]) {
-            // Fallibly, like the library (memory available, then the allocator): the zero fill
-            // below touches every page, and `vec![0.0; n * n]` would abort on a too-large N.
-            let bytes = n * n * size_of::<f64>();
-            let refused = |available| pairkernel::Error::AllocationFailed {
-                rows: n,
-                cols: n,
-                bytes,
-                available,
-            };
-            if let Some(available) = pairkernel::machine::available_memory()
-                && bytes as u64 > available
-            {
-                return Err(refused(Some(available)).into());
-            }
-            let mut v = Vec::new();
-            v.try_reserve_exact(n * n).map_err(|_| refused(None))?;
-            v.resize(n * n, 0.0);
-            v
-        } else {
-            Vec::new()
-        },
-        x: if uses(&[Mode::Apply, Mode::DenseApply]) {
-            (0..n * k_max)
-                .map(|_| rng.random_range(-1.0..1.0))
-                .collect()
-        } else {
-            Vec::new()
-        },
-        y: vec![
-            0.0;
-            if uses(&[Mode::Apply, Mode::DenseApply]) {
-                n * k_max
-            } else {
-                0
-            }
-        ],
-    };
-    let plans: Vec<Plan> = variants.iter().map(Variant::plan).collect();
-    let points = if variants.iter().any(|v| v.mode == Mode::Reference) {
-        nodes.to_points()
-    } else {
-        Vec::new()
-    };
-    // One floor per (threads, mode), however many variants share it; none for the reference.
-    let mut floors: Vec<(usize, Mode)> = variants
-        .iter()
-        .filter(|v| v.mode.has_floor())
-        .map(|v| (v.threads, v.mode))
-        .collect();
-    floors.sort_by_key(|&(threads, mode)| (threads, mode as u8));
-    floors.dedup();
-    let floor_plans = |threads: usize| {
-        let plan = Plan::new().threads(if threads == 1 { 1 } else { 0 });
-        [
-            plan.clone().stores(Stores::Plain),
-            plan.stores(Stores::Streaming),
-        ]
-    };
-
-    let mut kernel_s = vec![Vec::new(); variants.len()];
-    let mut floor_s = vec![[Vec::new(), Vec::new()]; floors.len()];
-    let mut warming_up = true;
-    'rounds: for round in 0..=reps {
-        for ((variant, plan), times) in variants.iter().zip(&plans).zip(&mut kernel_s) {
-            if stop.load(Ordering::Relaxed) {
-                break 'rounds;
-            }
-            let seconds = match variant.mode {
-                Mode::Reference => time_new(|| Ok(reference::kernel_matrix(&points)))?,
-                Mode::Apply => {
-                    let (x, y) = (&buffers.x[..n * variant.k], &mut buffers.y[..n * variant.k]);
-                    pools.run(variant.threads, || {
-                        time(|| plan.apply_many(&nodes, x, variant.k, y))
-                    })?
-                }
-                Mode::DenseApply => {
-                    let Buffers { matrix, x, y, .. } = &mut buffers;
-                    let d = matrix
-                        .as_mut()
-                        .expect("allocated for dense-apply")
-                        .as_mut_slice();
-                    let (x, y) = (&x[..n], &mut y[..n]);
-                    pools.run(variant.threads, || {
-                        time(|| {
-                            plan.kernel_matrix_into(&nodes, d)?;
-                            dense_matvec(d, x, y);
-                            Ok(())
-                        })
-                    })?
-                }
-                Mode::Alloc => {
-                    pools.run(variant.threads, || time_new(|| plan.kernel_matrix(&nodes)))?
-                }
-                Mode::Into | Mode::IntoVec => {
-                    let out = buffers.get(variant.mode);
-                    pools.run(variant.threads, || {
-                        time_second(|| plan.kernel_matrix_into(&nodes, out))
-                    })?
-                }
-            };
-            times.push(seconds);
-            progress();
-        }
-        for (&(threads, mode), times) in floors.iter().zip(&mut floor_s) {
-            for (plan, times) in floor_plans(threads).iter().zip(times) {
-                let out = buffers.get(mode);
-                let seconds = pools.run(threads, || match mode {
-                    Mode::Into | Mode::IntoVec => time_second(|| plan.fill_floor(out, n)),
-                    _ => time_new(|| new_floor(plan, n)),
-                })?;
-                times.push(seconds);
-            }
-        }
-        if round == 0 {
-            // The warm-up round (faults reused buffers in, wakes the pools) is not counted.
-            kernel_s.iter_mut().for_each(Vec::clear);
-            floor_s.iter_mut().flatten().for_each(Vec::clear);
-            warming_up = false;
-        }
-    }
-    if warming_up {
-        return Ok(Vec::new()); // stopped during the warm-up: nothing timed
-    }
-
-    let simd = pairkernel::simd_features().join(" ");
-    let rate = |seconds: f64| (n * n) as f64 / 1e9 / seconds;
-    let mut measurements = Vec::new();
-    for (variant, times) in variants.iter().zip(&mut kernel_s) {
-        if times.is_empty() {
-            continue; // stopped before a timed round reached it
-        }
-        let (floor_s, floor_stores) = match floors
-            .iter()
-            .position(|&f| f == (variant.threads, variant.mode))
-        {
-            None => (f64::NAN, "none"), // the reference and the products have no floor
-            Some(at) => {
-                let [plain, streaming] = &mut floor_s[at];
-                if plain.is_empty() || streaming.is_empty() {
-                    continue;
-                }
-                let (plain_s, streaming_s) = (median(plain), median(streaming));
-                if streaming_s < plain_s {
-                    (streaming_s, "streaming")
-                } else {
-                    (plain_s, "plain")
-                }
-            }
-        };
-        let median_s = median(times);
-        measurements.push(Measurement {
-            n,
-            threads: variant.threads,
-            mode: variant.mode,
-            k: variant.k,
-            gpair_rhs_per_s: rate(median_s) * variant.k as f64,
-            median_s,
-            gentries_per_s: rate(median_s),
-            floor_gentries_per_s: rate(floor_s),
-            ratio_to_floor: floor_s / median_s,
-            floor_stores,
-            min_s: times[0],
-            reps: times.len() as u32,
-            tile_rows: variant.tile.0,
-            tile_cols: variant.tile.1,
-            schedule: variant.schedule,
-            stores: variant.stores,
-            accuracy: variant.accuracy,
-            simd: simd.clone(),
-        });
-    }
-    Ok(measurements)
-}
-
-/// Seconds of the second of two back-to-back calls: a reused output starts as the call before
-/// left it (in cache if it fits, as in a loop that reuses it), not as whatever variant ran
-/// before in the round left it.
-fn time_second(
-    mut call: impl FnMut() -> Result<(), pairkernel::Error>,
-) -> Result<f64, pairkernel::Error> {
-    call()?;
-    time(call)
-}
-
-/// The floor of new memory: a matrix allocated as `kernel_matrix` allocates it, then filled.
-fn new_floor(plan: &Plan, n: usize) -> Result<KernelMatrix, pairkernel::Error> {
-    let mut matrix = KernelMatrix::zeros(n, n)?;
-    plan.fill_floor(matrix.as_mut_slice(), n)?;
-    Ok(matrix)
-}
-
-/// Seconds to make a new matrix; it is dropped (unmapped) after the clock stops.
-fn time_new<T>(
-    make: impl FnOnce() -> Result<T, pairkernel::Error>,
-) -> Result<f64, pairkernel::Error> {
-    let started = std::time::Instant::now();
-    let matrix = make()?;
-    let seconds = started.elapsed().as_secs_f64();
-    drop(matrix);
-    Ok(seconds)
-}
-
 /// The text of a value-enum argument as typed on the command line.
 pub fn arg_name(value: impl Serialize) -> String {
     serde_json::to_value(value)
@@ -492,8 +155,13 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     } else {
         args.tile.clone()
     };
+    let kernels = parse_kernels(&args.kernel, args.epsilon)?;
     let mut variants = Vec::new();
-    for &threads in &thread_counts {
+    for (&threads, &kernel, &dim) in thread_counts.iter().flat_map(|t| {
+        kernels
+            .iter()
+            .flat_map(move |k| args.dim.iter().map(move |d| (t, k, d)))
+    }) {
         for &mode in &args.mode {
             for &schedule in &args.schedule {
                 for &stores in &args.stores {
@@ -507,6 +175,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
                             for &accuracy in &args.accuracy {
                                 variants.push(Variant {
                                     threads,
+                                    kernel,
+                                    dim: dim as usize,
                                     mode,
                                     schedule,
                                     stores,
@@ -522,24 +192,32 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         }
     }
     // Columns for the settings that vary; the others go in the header.
-    let varies = (
-        args.schedule.len() > 1,
-        args.stores.len() > 1,
-        tiles.len() > 1,
-        args.accuracy.len() > 1,
-    );
+    let varies = Varies {
+        schedule: args.schedule.len() > 1,
+        stores: args.stores.len() > 1,
+        tile: tiles.len() > 1,
+        accuracy: args.accuracy.len() > 1,
+        kernel: kernels.len() > 1,
+        dim: args.dim.len() > 1,
+    };
     if !args.json {
         let mut fixed = Vec::new();
-        if !varies.0 {
+        if !varies.kernel {
+            fixed.push(format!("kernel {}", kernels[0]));
+        }
+        if !varies.dim {
+            fixed.push(format!("dimension {}", args.dim[0]));
+        }
+        if !varies.schedule {
             fixed.push(format!("schedule {}", arg_name(args.schedule[0])));
         }
-        if !varies.1 {
+        if !varies.stores {
             fixed.push(format!("stores {}", arg_name(args.stores[0])));
         }
-        if !varies.2 {
+        if !varies.tile {
             fixed.push(format!("tile {}x{}", tiles[0].0, tiles[0].1));
         }
-        if !varies.3 {
+        if !varies.accuracy {
             fixed.push(format!("accuracy {}", arg_name(args.accuracy[0])));
         }
         writeln!(
@@ -622,24 +300,51 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The kernels named on the command line, with the shape parameter.
+pub fn parse_kernels(names: &[String], epsilon: Option<f64>) -> Result<Vec<Kernel>, Failure> {
+    names
+        .iter()
+        .map(|name| Kernel::from_name(name.trim(), epsilon).map_err(Failure::from))
+        .collect()
+}
+
+/// Which settings have a column of their own (more than one value).
+#[derive(Clone, Copy)]
+struct Varies {
+    schedule: bool,
+    stores: bool,
+    tile: bool,
+    accuracy: bool,
+    kernel: bool,
+    dim: bool,
+}
+
 /// The table cells of the settings that vary (headers for `None`).
-fn variant_columns(varies: (bool, bool, bool, bool), line: Option<&Measurement>) -> String {
+fn variant_columns(varies: Varies, line: Option<&Measurement>) -> String {
     let mut cells = String::new();
-    if varies.0 {
+    if varies.kernel {
+        let cell = line.map_or("kernel".to_string(), |l| l.kernel.clone());
+        cells += &format!("{cell:<34}");
+    }
+    if varies.dim {
+        let cell = line.map_or("d".to_string(), |l| l.dim.to_string());
+        cells += &format!("{cell:<4}");
+    }
+    if varies.schedule {
         let cell = line.map_or("schedule".to_string(), |l| arg_name(l.schedule));
         cells += &format!("{cell:<10}");
     }
-    if varies.1 {
+    if varies.stores {
         let cell = line.map_or("stores".to_string(), |l| arg_name(l.stores));
         cells += &format!("{cell:<10}");
     }
-    if varies.2 {
+    if varies.tile {
         let cell = line.map_or("tile".to_string(), |l| {
             format!("{}x{}", l.tile_rows, l.tile_cols)
         });
         cells += &format!("{cell:<10}");
     }
-    if varies.3 {
+    if varies.accuracy {
         let cell = line.map_or("accuracy".to_string(), |l| arg_name(l.accuracy));
         cells += &format!("{cell:<12}");
     }

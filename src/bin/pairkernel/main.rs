@@ -5,6 +5,7 @@ mod bench;
 mod experiment;
 mod figures;
 mod info;
+mod measure;
 mod scaling;
 mod tune;
 #[path = "../../tuning_config.rs"]

@@ -13,11 +13,10 @@ use std::sync::atomic::AtomicBool;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::bench::{
-    AccuracyArg, Measurement, Mode, Pools, ScheduleArg, StoresArg, Variant, measure,
-};
+use crate::bench::{AccuracyArg, Mode, ScheduleArg, StoresArg};
 use crate::experiment::MAX_N;
 use crate::figures::{self, Chart, Marker, Series};
+use crate::measure::{KernelArgs, Measurement, Pools, Variant, measure};
 use crate::{Failure, pin_current_thread};
 
 /// Options of `pairkernel scaling`.
@@ -50,6 +49,8 @@ pub struct ScalingArgs {
     /// Do not pin threads to cores.
     #[arg(long)]
     no_pin: bool,
+    #[command(flatten)]
+    kernel: KernelArgs,
 }
 
 /// A row of `scaling.csv`: times in seconds, throughputs in G entries/s; the reference's
@@ -83,8 +84,11 @@ pub fn run(args: &ScalingArgs) -> Result<(), Failure> {
         .step_by(args.step as usize)
         .map(|n| n as usize)
         .collect();
+    let kernel = args.kernel.kernel()?;
     let variant = |threads: usize, mode: Mode| Variant {
         threads,
+        kernel,
+        dim: args.kernel.dim as usize,
         mode,
         schedule: ScheduleArg::Auto,
         stores: StoresArg::Auto,

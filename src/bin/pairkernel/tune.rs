@@ -15,10 +15,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pairkernel::Plan;
 use serde::Serialize;
 
-use crate::bench::{
-    AccuracyArg, Measurement, Mode, Pools, ScheduleArg, StoresArg, Variant, measure,
-};
+use crate::bench::{AccuracyArg, Mode, ScheduleArg, StoresArg};
 use crate::experiment::MAX_N;
+use crate::measure::{Measurement, Pools, Variant, measure};
 use crate::tuning_config::{self, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile};
 use crate::{Failure, pin_current_thread};
 
@@ -155,6 +154,8 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
             for tile in &tiles {
                 variants.push(Variant {
                     threads,
+                    kernel: pairkernel::Kernel::Phi,
+                    dim: 3,
                     mode,
                     schedule: ScheduleArg::Auto,
                     stores: StoresArg::Auto,
