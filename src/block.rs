@@ -128,6 +128,54 @@ where
     A: EntryArithmetic,
     D: Dimension,
 {
+    let p = |axis: usize, k: usize| f64x4::splat(rows.rows::<MR>(axis, first_row)[k]);
+    entries::<F, A, D, MR, NR>(kernel, dim, p, cols, first_group)
+}
+
+/// A row node's coordinates splatted across the lanes, once, for a sweep of many lane groups
+/// ([`row_block`]).
+pub(crate) fn splat_row(rows: &Columns<'_>, dim: usize, row: usize, splatted: &mut Vec<f64x4>) {
+    splatted.clear();
+    splatted.extend((0..dim).map(|axis| f64x4::splat(rows.rows::<1>(axis, row)[0])));
+}
+
+/// The 1 × `NR` block of one row whose coordinates are already splatted ([`splat_row`]): the
+/// same entries, bit for bit, as [`block`]'s, without reloading the row for every group (the
+/// matrix-free products sweep thousands of groups per row: measured 0.8× when they reloaded it).
+#[inline(always)]
+pub(crate) fn row_block<F, A, D, const NR: usize>(
+    kernel: &F,
+    dim: D,
+    splatted: &[f64x4],
+    cols: &Columns<'_>,
+    first_group: usize,
+) -> [f64x4; NR]
+where
+    F: RadialFunction,
+    A: EntryArithmetic,
+    D: Dimension,
+{
+    // One bounds check, outside the entries (with a fixed dimension, the slice is constant).
+    let row = &splatted[..dim.get()];
+    let [entries] = entries::<F, A, D, 1, NR>(kernel, dim, |axis, _| row[axis], cols, first_group);
+    entries
+}
+
+/// The one copy of the entry arithmetic: `p(axis, k)` gives row k's coordinate on `axis`,
+/// splatted.
+#[inline(always)]
+fn entries<F, A, D, const MR: usize, const NR: usize>(
+    kernel: &F,
+    dim: D,
+    p: impl Fn(usize, usize) -> f64x4,
+    cols: &Columns<'_>,
+    first_group: usize,
+) -> [[f64x4; NR]; MR]
+where
+    F: RadialFunction,
+    A: EntryArithmetic,
+    D: Dimension,
+{
     let d = dim.get();
     let mut entries = [[f64x4::ZERO; NR]; MR];
     // LOOP: each entry of the block, its axes innermost. (Axes outermost, with the block's
@@ -135,7 +183,6 @@ where
     // partial sums: on AVX2's 16 that spilled, and ran 0.7–0.8× of the first rounds' kernels,
     // measured side by side. Entry by entry, with a fixed dimension, the compiler interleaves
     // the independent entries as the first rounds' hand-written 3-D code did.)
-    let p = |axis: usize, k: usize| f64x4::splat(rows.rows::<MR>(axis, first_row)[k]);
     let q = |axis: usize, h: usize| cols.groups::<NR>(axis, first_group)[h];
     for (k, row_entries) in entries.iter_mut().enumerate() {
         for (h, entry) in row_entries.iter_mut().enumerate() {
