@@ -254,6 +254,110 @@ pub enum Error {
         value: f64,
     },
 
+    /// Interpolation: `values` does not hold `m` values for each data point (m ≥ 1).
+    #[error("values has {got} entries, expected {expected} ({points} data points x {m} values)")]
+    ValuesLength {
+        /// Entries it needs (`points * m`).
+        expected: usize,
+        /// Entries it has.
+        got: usize,
+        /// Data points.
+        points: usize,
+        /// Values per point.
+        m: usize,
+    },
+
+    /// Interpolation: a data value is NaN or infinite.
+    #[error("the value at data point {point}, column {column}, is not finite ({value})")]
+    NonFiniteData {
+        /// The data point.
+        point: usize,
+        /// Which of its values.
+        column: usize,
+        /// The value found there.
+        value: f64,
+    },
+
+    /// Interpolation: the kernel is not scale-invariant and no shape parameter was given
+    /// (scipy requires one for `multiquadric`, `inverse_multiquadric`, `inverse_quadratic` and
+    /// `gaussian`).
+    #[error(
+        "epsilon must be specified for kernel {kernel:?}: only linear, thin_plate_spline, \
+         cubic, quintic, phi and polyharmonic<k> do not depend on it"
+    )]
+    EpsilonRequired {
+        /// The kernel's name.
+        kernel: String,
+    },
+
+    /// Interpolation: a polynomial degree below −1.
+    #[error("degree {degree}: the degree must be -1 (no polynomial) or more")]
+    InvalidDegree {
+        /// The degree given.
+        degree: i32,
+    },
+
+    /// Interpolation: smoothing of the wrong length, or not finite.
+    #[error("invalid smoothing: {reason}")]
+    InvalidSmoothing {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Interpolation: `neighbors` of 0.
+    #[error("neighbors = {neighbors}: at least 1 is needed")]
+    InvalidNeighbors {
+        /// The count given.
+        neighbors: usize,
+    },
+
+    /// Interpolation: fewer data points (or neighbours) than the polynomial has monomials.
+    #[error(
+        "at least {required} data points are required when the degree is {degree} and the \
+         number of dimensions is {dim} (got {got})"
+    )]
+    TooFewDataPoints {
+        /// Monomials of the polynomial.
+        required: usize,
+        /// Data points (or neighbours per local fit).
+        got: usize,
+        /// The polynomial's degree.
+        degree: i32,
+        /// The dimension.
+        dim: usize,
+    },
+
+    /// Interpolation: the monomials evaluated at the data points are linearly dependent (e.g.
+    /// collinear points in the plane with a degree-1 polynomial), so the system is singular
+    /// whatever the smoothing.
+    #[error(
+        "singular matrix: the matrix of monomials evaluated at the data point coordinates does \
+         not have full column rank ({rank}/{monomials})"
+    )]
+    PolynomialRankDeficient {
+        /// Its numerical rank.
+        rank: usize,
+        /// Its columns.
+        monomials: usize,
+    },
+
+    /// Interpolation: the interpolation system is singular (e.g. repeated data points
+    /// without smoothing).
+    #[error("singular matrix: the {size} x {size} interpolation system has no unique solution")]
+    SingularSystem {
+        /// The system's order (data points plus monomials).
+        size: usize,
+    },
+
+    /// Interpolation: evaluation points of another dimension than the data points'.
+    #[error("evaluation points have dimension {got}, the data points {expected}: they must agree")]
+    EvaluationDimension {
+        /// The data points' dimension.
+        expected: usize,
+        /// The evaluation points' dimension.
+        got: usize,
+    },
+
     /// A thread pool could not be started: the dedicated pool of
     /// [`Plan::threads`](crate::Plan::threads), or rayon's global pool that `threads(0)` (the
     /// default) runs in when the call is made outside any pool (`threads` is then the count

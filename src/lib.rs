@@ -112,6 +112,8 @@ mod arithmetic;
 mod block;
 mod defaults;
 mod error;
+#[cfg(feature = "interpolate")]
+pub mod interpolate;
 pub mod kernels;
 pub mod machine;
 mod matrix;

@@ -1,10 +1,11 @@
 //! `pairkernel`: the article's experiment (the default command), and the `bench`, `tune`,
-//! `scaling` and `info` subcommands.
+//! `scaling`, `interpolate` and `info` subcommands.
 
 mod bench;
 mod experiment;
 mod figures;
 mod info;
+mod interpolate;
 mod measure;
 mod scaling;
 mod tune;
@@ -42,6 +43,9 @@ enum Command {
     /// The article's experiment over a range of N: one thread, all threads and the scalar
     /// reference; writes a CSV and SVG figures (time, speed-up, throughput against N).
     Scaling(scaling::ScalingArgs),
+    /// RBF interpolation: fit times (kernel matrix, assembly, factorization; LU against
+    /// LBLT) and evaluation rates, side by side in one run.
+    Interpolate(interpolate::InterpolateArgs),
     /// This build's SIMD features and default tile (and where it came from), and the machine's
     /// caches.
     Info,
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Tune(args)) => tune::run(args),
         Some(Command::Scaling(args)) => scaling::run(args),
+        Some(Command::Interpolate(args)) => interpolate::run(args),
         Some(Command::Info) => info::run(),
     };
     match result {

@@ -1,0 +1,150 @@
+//! The `interpolate` subcommand: fit times (split into kernel matrix, assembly and
+//! factorization, per solver) and evaluation rates of the RBF interpolator, side by side in one
+//! run.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use pairkernel::interpolate::{RbfInterpolator, Solver, Timings};
+use pairkernel::{Nodes, Plan};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::Failure;
+
+#[derive(Args, Debug)]
+pub struct InterpolateArgs {
+    /// Data points to fit (comma-separated list).
+    #[arg(long, value_delimiter = ',', default_value = "1000,2000,5000")]
+    n: Vec<usize>,
+    /// Evaluation points (comma-separated list); evaluated with the largest N's interpolant
+    /// and with N = 2000 (scipy's comparison) if listed.
+    #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+    eval: Vec<usize>,
+    /// The kernel, by scipy's name.
+    #[arg(long, default_value = "cubic")]
+    kernel: String,
+    /// The shape parameter (required by scipy's rules for the kernels that are not
+    /// scale-invariant).
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Coordinates per point.
+    #[arg(long, default_value_t = 3)]
+    dim: usize,
+    /// Threads (0: all).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Solvers to compare: lu, lblt.
+    #[arg(long, value_delimiter = ',', default_value = "lu,lblt")]
+    solver: Vec<String>,
+    /// Repetitions (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+pub fn run(args: &InterpolateArgs) -> Result<(), Failure> {
+    let mut rng = StdRng::seed_from_u64(42);
+    let solvers = args
+        .solver
+        .iter()
+        .map(|s| match s.as_str() {
+            "lu" => Ok(Solver::Lu),
+            "lblt" => Ok(Solver::Lblt),
+            other => Err(Failure::Usage(format!(
+                "unknown solver {other:?}: lu or lblt"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = Plan::new().threads(args.threads);
+    let builder = |solver| {
+        let b = RbfInterpolator::builder()
+            .kernel(&args.kernel)
+            .solver(solver)
+            .plan(plan.clone());
+        match args.epsilon {
+            Some(e) => b.epsilon(e),
+            None => b,
+        }
+    };
+    let simd = pairkernel::simd_features().join(" ");
+    println!(
+        "kernel {}, {}-D, threads {} ({simd}), medians of {}",
+        args.kernel,
+        args.dim,
+        plan.thread_count(),
+        args.reps
+    );
+    println!(
+        "{:>6} {:>5} {:>12} {:>10} {:>12} {:>10} {:>16}",
+        "N", "solver", "kernel ms", "assembly", "factorize", "fit ms", "fit/(K+factor)"
+    );
+    let mut fitted = Vec::new();
+    for &n in &args.n {
+        let points: Vec<f64> = (0..n * args.dim).map(|_| rng.random::<f64>()).collect();
+        let points = Nodes::from_flat(&points, args.dim)?;
+        let values: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+        for &solver in &solvers {
+            let mut runs: Vec<(Duration, Timings)> = Vec::new();
+            let mut last = None;
+            for _ in 0..args.reps.max(1) {
+                let started = Instant::now();
+                let (rbf, timings) = builder(solver).fit_timed(&points, &values, 1)?;
+                runs.push((started.elapsed(), timings));
+                last = Some(rbf);
+            }
+            let total = median(runs.iter().map(|r| r.0).collect());
+            let kernel = median(runs.iter().map(|r| r.1.kernel_matrix).collect());
+            let assembly = median(runs.iter().map(|r| r.1.assembly).collect());
+            let factor = median(runs.iter().map(|r| r.1.factorization).collect());
+            println!(
+                "{n:>6} {:>5} {:>12.1} {:>10.1} {:>12.1} {:>10.1} {:>16.2}",
+                format!("{solver:?}").to_lowercase(),
+                ms(kernel),
+                ms(assembly),
+                ms(factor),
+                ms(total),
+                total.as_secs_f64() / (kernel + factor).as_secs_f64()
+            );
+            if solver == solvers[0] {
+                fitted.push((n, last.expect("at least one repetition")));
+            }
+        }
+    }
+    println!();
+    println!(
+        "{:>6} {:>9} {:>12} {:>22}",
+        "N", "points", "evaluate ms", "G pair evaluations/s"
+    );
+    for (n, rbf) in &fitted {
+        if *n != 2000 && Some(*n) != args.n.iter().max().copied() {
+            continue;
+        }
+        for &p in &args.eval {
+            let at: Vec<f64> = (0..p * args.dim).map(|_| rng.random::<f64>()).collect();
+            let at = Nodes::from_flat(&at, args.dim)?;
+            let mut out = vec![0.0; p];
+            let mut times = Vec::new();
+            for _ in 0..args.reps.max(1) {
+                let started = Instant::now();
+                rbf.evaluate_into(&at, &mut out)?;
+                times.push(started.elapsed());
+            }
+            let t = median(times);
+            println!(
+                "{n:>6} {p:>9} {:>12.1} {:>22.3}",
+                ms(t),
+                (*n as f64 * p as f64) / t.as_secs_f64() / 1e9
+            );
+        }
+    }
+    Ok(())
+}
