@@ -358,6 +358,13 @@ pub enum Error {
         got: usize,
     },
 
+    /// A saved interpolant whose parts do not fit together (sizes that disagree).
+    #[error("invalid saved interpolant: {reason}")]
+    InvalidSaved {
+        /// What does not fit.
+        reason: String,
+    },
+
     /// A thread pool could not be started: the dedicated pool of
     /// [`Plan::threads`](crate::Plan::threads), or rayon's global pool that `threads(0)` (the
     /// default) runs in when the call is made outside any pool (`threads` is then the count

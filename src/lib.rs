@@ -68,6 +68,9 @@
 //!   [`Plan::cross_apply`] and [`Plan::cross_apply_many`] compute `y = D·x` (or `C·x`) with the
 //!   same micro-kernel (1 × 1 blocks), never storing the matrix: O(N) memory for N that would need
 //!   terabytes as a dense matrix, in a fixed summation order that makes them deterministic.
+//! - RBF interpolation ([`interpolate`], feature `interpolate`, on by default): scipy's
+//!   `RBFInterpolator` model, fitted with the symmetric schedule and faer, evaluated by the
+//!   matrix-free products.
 //! - [`reference`](mod@reference) holds the plain scalar loops every fast path is tested against.
 //!
 //! ## Guarantees

@@ -512,3 +512,45 @@ fn a_degree_below_the_minimum_is_a_diagnostic_not_an_error() {
         .unwrap();
     assert!(fine.diagnostics().is_empty());
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_saved_interpolant_loads_and_gives_the_same_bits() {
+    let mut rng = StdRng::seed_from_u64(29);
+    let (n, dim, m) = (40, 3, 2);
+    let y = Nodes::from_flat(&random_flat(n, dim, &mut rng), dim).unwrap();
+    let x = Nodes::from_flat(&random_flat(30, dim, &mut rng), dim).unwrap();
+    let d: Vec<f64> = (0..n * m).map(|_| rng.random::<f64>()).collect();
+    for builder in [
+        RbfInterpolator::builder()
+            .kernel("gaussian")
+            .epsilon(2.5)
+            .smoothing(1e-6),
+        RbfInterpolator::builder()
+            .kernel("quintic")
+            .neighbors(Some(25)),
+        RbfInterpolator::builder().kernel("cubic").degree(0),
+    ] {
+        let rbf = builder.fit(&y, &d, m).unwrap();
+        let json = serde_json::to_string(&rbf).unwrap();
+        let loaded: RbfInterpolator = serde_json::from_str(&json).unwrap();
+        assert_eq!(loaded.evaluate(&x).unwrap(), rbf.evaluate(&x).unwrap());
+        assert_eq!(loaded.diagnostics(), rbf.diagnostics());
+        assert_eq!(
+            (loaded.kernel(), loaded.degree()),
+            (rbf.kernel(), rbf.degree())
+        );
+    }
+    // A tampered file is an error, not a panic.
+    let rbf = RbfInterpolator::builder().fit(&y, &d, m).unwrap();
+    let json = serde_json::to_string(&rbf).unwrap();
+    let broken = json.replacen("\"values_per_point\":2", "\"values_per_point\":3", 1);
+    assert!(
+        serde_json::from_str::<RbfInterpolator>(&broken)
+            .unwrap_err()
+            .to_string()
+            .contains("wrong size")
+    );
+    let unknown = json.replacen("thin_plate_spline", "bessel", 1);
+    assert!(serde_json::from_str::<RbfInterpolator>(&unknown).is_err());
+}

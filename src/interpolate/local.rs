@@ -78,6 +78,12 @@ impl Local {
         })
     }
 
+    /// The data, the values, the smoothing and k (for saving).
+    #[cfg(feature = "serde")]
+    pub(crate) fn into_parts(self) -> (Nodes, Vec<f64>, Vec<f64>, usize) {
+        (self.points, self.values, self.smoothing, self.k)
+    }
+
     /// The indices of the k data points nearest to `x`, in increasing order.
     fn neighbours(&self, x: &[f64]) -> Vec<u32> {
         let k = NonZero::new(self.k).expect("k >= 1, checked by the builder");

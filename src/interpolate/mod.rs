@@ -40,9 +40,12 @@
 mod fit;
 mod local;
 mod polynomial;
+#[cfg(feature = "serde")]
+mod saved;
 
 use std::time::Duration;
 
+use crate::arithmetic::Accuracy;
 use crate::error::Error;
 use crate::kernels::Kernel;
 use crate::nodes::Nodes;
@@ -72,6 +75,7 @@ pub fn min_degree(kernel: &Kernel) -> i32 {
 
 /// The dense solver of the fit's saddle-point system (both faer's).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Solver {
     /// LU with partial pivoting (LAPACK's `dgesv`, as scipy uses).
     #[default]
@@ -92,6 +96,7 @@ pub enum Smoothing {
 
 /// Something about a fit that is allowed but that the caller should know (scipy warns).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Diagnostic {
     /// The degree is below the kernel's minimum ([`min_degree`]): the interpolant may not be
@@ -155,7 +160,10 @@ impl Default for RbfBuilder {
             smoothing: Smoothing::Uniform(0.0),
             neighbors: None,
             solver: Solver::default(),
-            plan: Plan::default(),
+            // The first round's entry arithmetic (within 11 ulp, deterministic like the
+            // default): the solve's error, κ·ε, dwarfs either, and evaluation runs about 2×
+            // faster (measured on Zen 3: 0.91–1.16 against 0.51–0.60 G pair evaluations/s).
+            plan: Plan::default().accuracy(Accuracy::Fast),
         }
     }
 }
@@ -210,7 +218,9 @@ impl RbfBuilder {
     }
 
     /// The plan (threads, accuracy, tiles) for the kernel matrices and products; its kernel
-    /// is replaced by the interpolator's.
+    /// is replaced by the interpolator's. By default all threads and [`Accuracy::Fast`]
+    /// entries: an interpolant's accuracy is bounded by the solve (κ·ε), not by the entries'
+    /// last ulps, and the fast arithmetic evaluates about twice as fast.
     pub fn plan(mut self, plan: Plan) -> Self {
         self.plan = plan;
         self
@@ -353,9 +363,19 @@ impl RbfBuilder {
 }
 
 /// A fitted RBF interpolant (scipy's `RBFInterpolator`): [`RbfInterpolator::builder`] fits
-/// one, [`RbfInterpolator::evaluate`] evaluates it. Cheap to share between threads:
+/// one, [`RbfInterpolator::evaluate`] evaluates it. Safe to share between threads:
 /// evaluation takes `&self`.
+///
+/// With the `serde` feature (on by default) it can be saved and loaded: the kernel by name
+/// and ε, the coefficients and the polynomial (or, with `neighbors`, the data); loading checks
+/// what it reads and returns [`Error::InvalidSaved`] or the node and kernel errors. The plan
+/// is not saved: a loaded interpolant evaluates with the builder's default plan.
 #[derive(Clone, Debug)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(into = "saved::Saved", try_from = "saved::Saved")
+)]
 pub struct RbfInterpolator {
     kernel: Kernel,
     degree: i32,
@@ -415,6 +435,13 @@ impl RbfInterpolator {
                 local.evaluate_into(&inputs, points, self.m, out)
             }
         }
+    }
+
+    /// The same interpolant evaluated with another plan (threads, accuracy, tiles); its
+    /// kernel stays the interpolator's.
+    pub fn with_plan(self, plan: Plan) -> RbfInterpolator {
+        let plan = plan.kernel(self.kernel);
+        RbfInterpolator { plan, ..self }
     }
 
     /// What the fit reported without failing (e.g. a degree below the kernel's minimum).

@@ -8,6 +8,7 @@ use crate::nodes::Nodes;
 /// The monomials of total degree ≤ `degree` in `dim` variables, and the affine map that puts
 /// the data in [−1, 1]^d.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Polynomial {
     /// `powers[k * dim + axis]`: the exponent of `axis` in monomial k (scipy's order:
     /// by degree, then `combinations_with_replacement` of the axes).
@@ -43,20 +44,39 @@ impl Polynomial {
         }
     }
 
+    /// Whether a loaded polynomial is one [`Polynomial::new`] could have made for `dim`.
+    #[cfg(feature = "serde")]
+    pub(crate) fn is_consistent(&self, dim: usize) -> bool {
+        self.dim == dim
+            && dim > 0
+            && self.powers.len().is_multiple_of(dim)
+            && self.shift.len() == dim
+            && self.scale.len() == dim
+            && self.shift.iter().chain(&self.scale).all(|v| v.is_finite())
+            && self.scale.iter().all(|&s| s > 0.0)
+    }
+
     /// Number of monomials.
     pub(crate) fn len(&self) -> usize {
         self.powers.len() / self.dim
     }
 
-    /// The values of every monomial at `point` (its `dim` coordinates), into `out`.
-    pub(crate) fn monomials_at(&self, point: &[f64], out: &mut [f64]) {
-        let scaled: Vec<f64> = (0..self.dim)
-            .map(|axis| (point[axis] - self.shift[axis]) / self.scale[axis])
-            .collect();
+    /// The values of every monomial at node `i` of `points` into `out`, with `scaled` (`dim`
+    /// entries) as scratch: no allocation, for evaluation at millions of points.
+    pub(crate) fn monomials_at(
+        &self,
+        points: &Nodes,
+        i: usize,
+        scaled: &mut [f64],
+        out: &mut [f64],
+    ) {
+        for (axis, x) in scaled.iter_mut().enumerate() {
+            *x = (points.axis(axis)[i] - self.shift[axis]) / self.scale[axis];
+        }
         for (value, powers) in out.iter_mut().zip(self.powers.chunks_exact(self.dim)) {
             *value = powers
                 .iter()
-                .zip(&scaled)
+                .zip(scaled.iter())
                 .map(|(&power, &x)| x.powi(power as i32))
                 .product();
         }

@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use pairkernel::interpolate::{RbfInterpolator, Solver, Timings};
-use pairkernel::{Nodes, Plan};
+use pairkernel::{Accuracy, Nodes, Plan};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::Failure;
+use crate::bench::AccuracyArg;
 
 #[derive(Args, Debug)]
 pub struct InterpolateArgs {
@@ -37,6 +38,9 @@ pub struct InterpolateArgs {
     /// Solvers to compare: lu, lblt.
     #[arg(long, value_delimiter = ',', default_value = "lu,lblt")]
     solver: Vec<String>,
+    /// Accuracy of the kernel entries: compensated (the default) or fast, or both (a list).
+    #[arg(long, value_delimiter = ',', default_value = "compensated")]
+    accuracy: Vec<AccuracyArg>,
     /// Repetitions (the median is reported).
     #[arg(long, default_value_t = 3)]
     reps: usize,
@@ -121,8 +125,8 @@ pub fn run(args: &InterpolateArgs) -> Result<(), Failure> {
     }
     println!();
     println!(
-        "{:>6} {:>9} {:>12} {:>22}",
-        "N", "points", "evaluate ms", "G pair evaluations/s"
+        "{:>6} {:>9} {:>12} {:>12} {:>22}",
+        "N", "points", "accuracy", "evaluate ms", "G pair evaluations/s"
     );
     for (n, rbf) in &fitted {
         if *n != 2000 && Some(*n) != args.n.iter().max().copied() {
@@ -132,19 +136,32 @@ pub fn run(args: &InterpolateArgs) -> Result<(), Failure> {
             let at: Vec<f64> = (0..p * args.dim).map(|_| rng.random::<f64>()).collect();
             let at = Nodes::from_flat(&at, args.dim)?;
             let mut out = vec![0.0; p];
-            let mut times = Vec::new();
-            for _ in 0..args.reps.max(1) {
-                let started = Instant::now();
-                rbf.evaluate_into(&at, &mut out)?;
-                times.push(started.elapsed());
+            for &accuracy in &args.accuracy {
+                let rbf = rbf
+                    .clone()
+                    .with_plan(plan.clone().accuracy(to_accuracy(accuracy)));
+                let mut times = Vec::new();
+                for _ in 0..args.reps.max(1) {
+                    let started = Instant::now();
+                    rbf.evaluate_into(&at, &mut out)?;
+                    times.push(started.elapsed());
+                }
+                let t = median(times);
+                println!(
+                    "{n:>6} {p:>9} {:>12} {:>12.1} {:>22.3}",
+                    format!("{accuracy:?}").to_lowercase(),
+                    ms(t),
+                    (*n as f64 * p as f64) / t.as_secs_f64() / 1e9
+                );
             }
-            let t = median(times);
-            println!(
-                "{n:>6} {p:>9} {:>12.1} {:>22.3}",
-                ms(t),
-                (*n as f64 * p as f64) / t.as_secs_f64() / 1e9
-            );
         }
     }
     Ok(())
+}
+
+fn to_accuracy(accuracy: AccuracyArg) -> Accuracy {
+    match accuracy {
+        AccuracyArg::Compensated => Accuracy::Compensated,
+        AccuracyArg::Fast => Accuracy::Fast,
+    }
 }
