@@ -554,3 +554,29 @@ fn a_saved_interpolant_loads_and_gives_the_same_bits() {
     let unknown = json.replacen("thin_plate_spline", "bessel", 1);
     assert!(serde_json::from_str::<RbfInterpolator>(&unknown).is_err());
 }
+
+#[test]
+fn one_interpolant_evaluates_from_several_threads_at_once() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<RbfInterpolator>();
+    let mut rng = StdRng::seed_from_u64(31);
+    let (n, dim) = (200, 3);
+    let y = Nodes::from_flat(&random_flat(n, dim, &mut rng), dim).unwrap();
+    let d: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+    let x = Nodes::from_flat(&random_flat(500, dim, &mut rng), dim).unwrap();
+    for builder in [
+        RbfInterpolator::builder(),
+        RbfInterpolator::builder().neighbors(Some(20)),
+    ] {
+        let rbf = builder.fit(&y, &d, 1).unwrap();
+        let alone = rbf.evaluate(&x).unwrap();
+        std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| rbf.evaluate(&x).unwrap()))
+                .collect();
+            for run in runs {
+                assert_eq!(run.join().unwrap(), alone);
+            }
+        });
+    }
+}

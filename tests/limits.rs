@@ -32,6 +32,13 @@ fn run_child(name: &str, virtual_memory_kib: Option<u64>, env: &[(&str, &str)]) 
     text
 }
 
+/// Thread stacks of 2 GiB under the children's 1 GiB address-space limit: every rayon worker's
+/// stack is refused when it is mapped, so the pool fails to start cleanly. (With the default
+/// 2 MiB stacks the outcome hung on how much room the last stack left: when a stack still fit
+/// but the new thread's signal stack did not, std aborted the child — seen in CI once the test
+/// binary grew. The child's own test thread is not refused: checked.)
+const NO_THREAD_STACK_FITS: (&str, &str) = ("RUST_MIN_STACK", "2147483648");
+
 /// Whether this process is the child that runs `name`.
 fn is_child(name: &str) -> bool {
     std::env::var("PAIRKERNEL_CHILD").as_deref() == Ok(name)
@@ -45,7 +52,7 @@ fn the_default_plan_reports_a_global_pool_that_cannot_start() {
     let text = run_child(
         "child_global_pool_cannot_start",
         Some(1 << 20),
-        &[("RAYON_NUM_THREADS", "65535")],
+        &[("RAYON_NUM_THREADS", "65535"), NO_THREAD_STACK_FITS],
     );
     assert!(
         text.contains("could not start a pool of 65535 threads"),
@@ -86,7 +93,7 @@ fn a_global_pool_that_failed_to_start_elsewhere_is_reported_too() {
     let text = run_child(
         "child_global_pool_failed_elsewhere",
         Some(1 << 20),
-        &[("RAYON_NUM_THREADS", "65535")],
+        &[("RAYON_NUM_THREADS", "65535"), NO_THREAD_STACK_FITS],
     );
     assert!(
         text.contains("an earlier start of rayon's global pool"),
