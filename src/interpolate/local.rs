@@ -41,12 +41,7 @@ enum Search {
 
 impl Local {
     /// The local interpolants of `values` at `points`, `k` neighbours each (1 ≤ k ≤ N).
-    pub(crate) fn new(
-        points: &Nodes,
-        values: &[f64],
-        smoothing: Vec<f64>,
-        k: usize,
-    ) -> Result<Local, Error> {
+    pub(crate) fn new(points: &Nodes, values: &[f64], smoothing: Vec<f64>, k: usize) -> Local {
         macro_rules! tree {
             ($variant:ident, $d:literal) => {{
                 let coordinates: Vec<[f64; $d]> = (0..points.len())
@@ -69,13 +64,13 @@ impl Local {
             8 => tree!(D8, 8),
             _ => Search::Scan,
         };
-        Ok(Local {
+        Local {
             points: points.clone(),
             values: values.to_vec(),
             smoothing,
             k,
             search,
-        })
+        }
     }
 
     /// The data, the values, the smoothing and k (for saving).
@@ -107,10 +102,15 @@ impl Local {
             Search::D7(tree) => nearest!(tree, 7),
             Search::D8(tree) => nearest!(tree, 8),
             Search::Scan => {
+                // The axes as columns, borrowed once: no per-point allocation.
+                let axes: Vec<&[f64]> = (0..x.len()).map(|a| self.points.axis(a)).collect();
                 let mut distances: Vec<(f64, u32)> = (0..self.points.len())
                     .map(|j| {
-                        let y = self.points.coordinates(j);
-                        let r2 = x.iter().zip(&y).map(|(a, b)| (a - b) * (a - b)).sum();
+                        let r2 = x
+                            .iter()
+                            .zip(&axes)
+                            .map(|(a, axis)| (a - axis[j]) * (a - axis[j]))
+                            .sum();
                         (r2, j as u32)
                     })
                     .collect();

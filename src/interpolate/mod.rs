@@ -328,7 +328,7 @@ impl RbfBuilder {
                     &mut timings,
                 )?)
             }
-            Some(k) => Model::Local(local::Local::new(points, values, smoothing, k)?),
+            Some(k) => Model::Local(local::Local::new(points, values, smoothing, k)),
         };
         Ok((
             RbfInterpolator {

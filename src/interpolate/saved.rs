@@ -122,7 +122,7 @@ impl TryFrom<Saved> for RbfInterpolator {
                 {
                     return Err(inconsistent("local data of the wrong size"));
                 }
-                Model::Local(Local::new(&points, &values, smoothing, neighbors)?)
+                Model::Local(Local::new(&points, &values, smoothing, neighbors))
             }
         };
         Ok(RbfInterpolator {

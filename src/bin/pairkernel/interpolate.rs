@@ -10,8 +10,8 @@ use pairkernel::{Accuracy, Nodes, Plan};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::Failure;
 use crate::bench::AccuracyArg;
+use crate::{Failure, median, time};
 
 #[derive(Args, Debug)]
 pub struct InterpolateArgs {
@@ -46,13 +46,9 @@ pub struct InterpolateArgs {
     reps: usize,
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+/// The median of some durations, in seconds (main.rs's `median`).
+fn median_of(times: impl Iterator<Item = Duration>) -> f64 {
+    median(&mut times.map(|t| t.as_secs_f64()).collect::<Vec<_>>())
 }
 
 pub fn run(args: &InterpolateArgs) -> Result<(), Failure> {
@@ -105,18 +101,18 @@ pub fn run(args: &InterpolateArgs) -> Result<(), Failure> {
                 runs.push((started.elapsed(), timings));
                 last = Some(rbf);
             }
-            let total = median(runs.iter().map(|r| r.0).collect());
-            let kernel = median(runs.iter().map(|r| r.1.kernel_matrix).collect());
-            let assembly = median(runs.iter().map(|r| r.1.assembly).collect());
-            let factor = median(runs.iter().map(|r| r.1.factorization).collect());
+            let total = median_of(runs.iter().map(|r| r.0));
+            let kernel = median_of(runs.iter().map(|r| r.1.kernel_matrix));
+            let assembly = median_of(runs.iter().map(|r| r.1.assembly));
+            let factor = median_of(runs.iter().map(|r| r.1.factorization));
             println!(
                 "{n:>6} {:>5} {:>12.1} {:>10.1} {:>12.1} {:>10.1} {:>16.2}",
                 format!("{solver:?}").to_lowercase(),
-                ms(kernel),
-                ms(assembly),
-                ms(factor),
-                ms(total),
-                total.as_secs_f64() / (kernel + factor).as_secs_f64()
+                kernel * 1e3,
+                assembly * 1e3,
+                factor * 1e3,
+                total * 1e3,
+                total / (kernel + factor)
             );
             if solver == solvers[0] {
                 fitted.push((n, last.expect("at least one repetition")));
@@ -140,18 +136,15 @@ pub fn run(args: &InterpolateArgs) -> Result<(), Failure> {
                 let rbf = rbf
                     .clone()
                     .with_plan(plan.clone().accuracy(to_accuracy(accuracy)));
-                let mut times = Vec::new();
-                for _ in 0..args.reps.max(1) {
-                    let started = Instant::now();
-                    rbf.evaluate_into(&at, &mut out)?;
-                    times.push(started.elapsed());
-                }
-                let t = median(times);
+                let mut times = (0..args.reps.max(1))
+                    .map(|_| time(|| rbf.evaluate_into(&at, &mut out)))
+                    .collect::<Result<Vec<f64>, _>>()?;
+                let t = median(&mut times);
                 println!(
                     "{n:>6} {p:>9} {:>12} {:>12.1} {:>22.3}",
                     format!("{accuracy:?}").to_lowercase(),
-                    ms(t),
-                    (*n as f64 * p as f64) / t.as_secs_f64() / 1e9
+                    t * 1e3,
+                    (*n as f64 * p as f64) / t / 1e9
                 );
             }
         }
