@@ -1,5 +1,4 @@
-//! Build script: bakes the default tile into `Plan::default()`, and says once when this build's
-//! SIMD path will be slow.
+//! Build script: bakes the default tile into `Plan::default()`.
 //!
 //! The tile comes from `PAIRKERNEL_TILE_ROWS` / `PAIRKERNEL_TILE_COLS`, else a tuning file
 //! (`PAIRKERNEL_TUNING`, else the default location), else the built-in tile; see
@@ -8,9 +7,7 @@
 //! the allowed range. The result goes to `$OUT_DIR/tuned_tiles.rs`, `include!`d by
 //! `src/defaults.rs`.
 //!
-//! `wide` chooses its code path from the target features the compiler is given, not at run time:
-//! without AVX2 and FMA, `f64x4` runs as two SSE2 halves with an unfused `mul_add`. That is
-//! correct but about half the speed, and easy to miss, so the build says so with the fix.
+//! (The SIMD path is chosen at run time, `src/simd/`: no build flags are needed.)
 
 #[path = "src/tuning_config.rs"]
 mod tuning_config;
@@ -25,7 +22,6 @@ use tuning_config::{
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/tuning_config.rs");
-    warn_without_avx2_fma();
     match tuned_tile() {
         Ok((tile, source)) => write_tuned_tiles(tile, &source),
         Err(message) => {
@@ -132,18 +128,4 @@ fn write_tuned_tiles(tile: Tile, source: &str) {
     );
     let path = Path::new(&out_dir).join("tuned_tiles.rs");
     std::fs::write(&path, code).expect("OUT_DIR is writable");
-}
-
-fn warn_without_avx2_fma() {
-    // Cargo sets these from the target and RUSTFLAGS; a change of flags reruns this script.
-    let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
-    let features = env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
-    let has = |feature: &str| features.split(',').any(|f| f == feature);
-    if arch == "x86_64" && !(has("avx2") && has("fma")) {
-        println!(
-            "cargo:warning=pairkernel is being built without AVX2+FMA: wide::f64x4 will run as \
-             two SSE2 halves with an unfused mul_add, about half the speed. Build with \
-             RUSTFLAGS=\"-C target-cpu=native\" (or \"-C target-feature=+avx2,+fma\")."
-        );
-    }
 }

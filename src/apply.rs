@@ -25,7 +25,7 @@
 //! both signs, in one row) give NaN, as f64 summation must, although the exact sum may be
 //! finite.
 
-use wide::f64x4;
+use std::marker::PhantomData;
 
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Dimension, LANES, row_block, splat_row};
@@ -33,6 +33,7 @@ use crate::error::Error;
 use crate::kernels::RadialFunction;
 use crate::memory::check_available;
 use crate::nodes::Nodes;
+use crate::simd::{Isa, Lanes, SimdTask};
 use crate::threads::Parallelism;
 use crate::tile::BandInputs;
 
@@ -82,7 +83,9 @@ fn may_overflow<F: RadialFunction>(kernel: &F, rows: &Nodes, cols: &Nodes) -> bo
 /// # Errors
 /// [`Error::WorkspaceAllocationFailed`] if a pass's packed right-hand sides (as large as `x`
 /// for k ≤ 16) cannot be allocated; nothing is written to `y` before the first pass's packing.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    isa: Isa,
     inputs: &BandInputs<'_, F, D>,
     (rows, cols): (&Nodes, &Nodes),
     x: &[f64],
@@ -106,10 +109,10 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
                 match pass.next_power_of_two() {
                     $($width => match may_overflow {
                         false => apply_pass::<A, F, D, $width, false>(
-                            inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
+                            isa, inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
                         ),
                         true => apply_pass::<A, F, D, $width, true>(
-                            inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
+                            isa, inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
                         ),
                     },)*
                     _ => unreachable!("a pass has 1 ..= MAX_RHS_PER_PASS right-hand sides"),
@@ -131,6 +134,7 @@ fn apply_pass<
     const K: usize,
     const SKIP_ZERO_WEIGHTS: bool,
 >(
+    isa: Isa,
     inputs: &BandInputs<'_, F, D>,
     x: &[f64],
     (k, first_rhs, pass): (usize, usize, usize),
@@ -140,22 +144,53 @@ fn apply_pass<
 ) -> Result<(), Error> {
     let packed = pack_rhs::<K>(x, inputs.col_count, k, first_rhs, pass)?;
     let dim = inputs.dim.get();
-    let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<f64x4>() * (dim + K))).max(1);
+    let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<[f64; LANES]>() * (dim + K))).max(1);
     let block_len = row_block * k;
     // LOOP 3: blocks of rows, the unit of parallel work, swept in runs of bounded length.
     parallelism.for_each_band(y, block_len, |block, y_block| {
-        for (run, y_run) in y_block.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
-            apply_row_block::<A, F, D, K, SKIP_ZERO_WEIGHTS>(
-                inputs,
-                block * row_block + run * MAX_ROWS_PER_SWEEP,
-                &packed,
-                groups_per_block,
-                (k, first_rhs, pass),
+        isa.run(RowBlock::<A, F, D, K, SKIP_ZERO_WEIGHTS> {
+            inputs,
+            first_row: block * row_block,
+            packed: &packed,
+            groups_per_block,
+            pass: (k, first_rhs, pass),
+            y_block,
+            order: PhantomData,
+        })
+    });
+    Ok(())
+}
+
+/// One block of rows of a pass, compiled for each SIMD path.
+struct RowBlock<'a, 'y, A, F, D, const K: usize, const SKIP_ZERO_WEIGHTS: bool> {
+    inputs: &'a BandInputs<'a, F, D>,
+    first_row: usize,
+    packed: &'a [[[f64; LANES]; K]],
+    groups_per_block: usize,
+    pass: (usize, usize, usize),
+    y_block: &'y mut [f64],
+    order: PhantomData<A>,
+}
+
+impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const SKIP: bool> SimdTask
+    for RowBlock<'_, '_, A, F, D, K, SKIP>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        let k = self.pass.0;
+        for (run, y_run) in self.y_block.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
+            apply_row_block::<V, A, F, D, K, SKIP>(
+                self.inputs,
+                self.first_row + run * MAX_ROWS_PER_SWEEP,
+                self.packed,
+                self.groups_per_block,
+                self.pass,
                 y_run,
             );
         }
-    });
-    Ok(())
+    }
 }
 
 /// The right-hand sides of a pass per column lane group: `packed[g][m]` holds `x[j][first + m]`
@@ -169,9 +204,9 @@ fn pack_rhs<const K: usize>(
     k: usize,
     first: usize,
     pass: usize,
-) -> Result<Vec<[f64x4; K]>, Error> {
+) -> Result<Vec<[[f64; LANES]; K]>, Error> {
     let groups = q.div_ceil(LANES);
-    let bytes = groups * size_of::<[f64x4; K]>();
+    let bytes = groups * size_of::<[[f64; LANES]; K]>();
     let refused = |available| Error::WorkspaceAllocationFailed { bytes, available };
     check_available(bytes).map_err(|available| refused(Some(available)))?;
     let mut packed = Vec::new();
@@ -180,22 +215,23 @@ fn pack_rhs<const K: usize>(
         .map_err(|_| refused(None))?;
     packed.extend((0..groups).map(|g| {
         std::array::from_fn(|m| {
-            f64x4::new(std::array::from_fn(|lane| {
+            std::array::from_fn(|lane| {
                 let j = g * LANES + lane;
                 if j < q && m < pass {
                     x[j * k + first + m]
                 } else {
                     0.0
                 }
-            }))
+            })
         })
     }));
     Ok(packed)
 }
 
 /// Rows `first_row ..` (as many as `y_block` holds) against all columns.
-#[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn apply_row_block<
+    V: Lanes,
     A: EntryArithmetic,
     F: RadialFunction,
     D: Dimension,
@@ -204,7 +240,7 @@ fn apply_row_block<
 >(
     inputs: &BandInputs<'_, F, D>,
     first_row: usize,
-    packed: &[[f64x4; K]],
+    packed: &[[[f64; LANES]; K]],
     groups_per_block: usize,
     (k, first_rhs, pass): (usize, usize, usize),
     y_block: &mut [f64],
@@ -213,20 +249,21 @@ fn apply_row_block<
     let groups = q.div_ceil(LANES);
     let full_groups = q / LANES;
     // Lanes of the last, partial group that hold columns (unused when Q is a multiple of 4).
-    let tail_lanes = f64x4::new([0.0, 1.0, 2.0, 3.0]).simd_lt(f64x4::splat((q % LANES) as f64));
-    let mut sums = vec![[f64x4::ZERO; K]; y_block.len() / k];
+    let tail_lanes = V::from_array([0.0, 1.0, 2.0, 3.0]).simd_lt(V::splat((q % LANES) as f64));
+    let mut sums = vec![[V::ZERO; K]; y_block.len() / k];
     let dim = inputs.dim.get();
     let mut row_point = Vec::with_capacity(dim);
     // Adds one lane group's entries times its right-hand sides to a row's sums: the one order
     // of every sum (increasing column, per lane), whatever the block shape.
-    let add_group = |acc: &mut [f64x4; K], g: usize, mut entries: f64x4| {
+    let add_group = |acc: &mut [V; K], g: usize, mut entries: V| {
         if g == full_groups {
-            entries = tail_lanes.select(entries, f64x4::ZERO);
+            entries = tail_lanes.select(entries, V::ZERO);
         }
-        for (sum, &rhs) in acc.iter_mut().zip(&packed[g]) {
+        for (sum, rhs) in acc.iter_mut().zip(&packed[g]) {
+            let rhs = V::load(rhs);
             let term_added = entries.mul_add(rhs, *sum);
             *sum = if SKIP_ZERO_WEIGHTS {
-                rhs.simd_ne(f64x4::ZERO).select(term_added, *sum)
+                rhs.simd_ne(V::ZERO).select(term_added, *sum)
             } else {
                 term_added
             };
@@ -242,8 +279,13 @@ fn apply_row_block<
             // LOOP 0: four columns at a time, a 1 × 1 block of the micro-kernel. (1 × 2, two
             // square roots in flight, measured slower: 0.84× of this.)
             for g in block_start..block_end {
-                let [entries] =
-                    row_block::<F, A, D, 1>(inputs.kernel, inputs.dim, &row_point, &inputs.cols, g);
+                let [entries] = row_block::<V, F, A, D, 1>(
+                    inputs.kernel,
+                    inputs.dim,
+                    &row_point,
+                    &inputs.cols,
+                    g,
+                );
                 add_group(&mut acc, g, entries);
             }
             *row_sums = acc;

@@ -47,18 +47,13 @@
 //! the bound holds with `+∞` standing for 2¹⁰²⁴ (an exact value less than 2 ulp above `MAX`
 //! may come out as `MAX`, one less than 1 ulp below it as `+∞`).
 //!
-//! # Platform-specific behavior
-//! On x86-64 without the `fma` target feature `wide`'s `mul_add` is a multiply and an add. The square's
-//! rounding error is then taken by Dekker's split instead (exact as well, so the same bits),
-//! but the other fused steps round twice: the last bit may differ from an FMA build, and the
-//! bound is then 3 ulp (the last product's extra rounding, and the residual ρ's, which is no
-//! longer small next to the rounding it corrects). The same hunt in a `-C target-cpu=x86-64`
-//! build found 2.44 ulp (8.52 for the fast order); the tests assert 3 in such builds. CI builds
-//! for the CPU it runs on, with FMA.
-
-use wide::f64x4;
+//! # Every path, every build
+//! Every step is an IEEE operation with one rounding (the multiply-adds fused on every SIMD
+//! path, see [`crate::simd`]), so the bits, and the bound, are the same on every machine and in
+//! every build.
 
 use crate::kernels::{RadialFunction, SquaredDistance};
+use crate::simd::Lanes;
 
 /// Which arithmetic computes the entries: a [`Plan`](crate::Plan) setting.
 ///
@@ -81,7 +76,7 @@ use crate::kernels::{RadialFunction, SquaredDistance};
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Accuracy {
-    /// Within **2 ulp** of exact (3 in builds without the `fma` target feature): differences
+    /// Within **2 ulp** of exact: differences
     /// and r² carried exactly by error-free transformations (two-sum, FMA products), the square
     /// root and the cubic's constants compensated. The default.
     #[default]
@@ -96,15 +91,15 @@ pub enum Accuracy {
 /// the same operations for every entry whichever block computes it.
 pub(crate) trait EntryArithmetic {
     /// r² of four entries, summed over the axes so far.
-    type Partial: Copy;
+    type Partial<V: Lanes>: Copy;
     /// The first axis' term, for the splatted row coordinate `p` and the column lanes `q`.
-    fn first(p: f64x4, q: f64x4) -> Self::Partial;
+    fn first<V: Lanes>(p: V, q: V) -> Self::Partial<V>;
     /// Adds the second axis (the first that needs a sum).
-    fn second(partial: Self::Partial, p: f64x4, q: f64x4) -> Self::Partial;
+    fn second<V: Lanes>(partial: Self::Partial<V>, p: V, q: V) -> Self::Partial<V>;
     /// Adds a third or later axis.
-    fn next(partial: Self::Partial, p: f64x4, q: f64x4) -> Self::Partial;
+    fn next<V: Lanes>(partial: Self::Partial<V>, p: V, q: V) -> Self::Partial<V>;
     /// φ of the finished r².
-    fn finish<F: RadialFunction>(kernel: &F, partial: Self::Partial) -> f64x4;
+    fn finish<V: Lanes, F: RadialFunction>(kernel: &F, partial: Self::Partial<V>) -> V;
 }
 
 /// [`Accuracy::Compensated`].
@@ -116,35 +111,35 @@ pub(crate) struct Fast;
 /// The compensated order's running r²: `sum` (rounded), and the error terms kept apart so that
 /// they are summed in axis order, the 3-D grouping of the first rounds for any dimension.
 #[derive(Clone, Copy)]
-pub(crate) struct CompensatedPartial {
+pub(crate) struct CompensatedPartial<V> {
     /// The rounded sum of the rounded squares `h²`.
-    sum: f64x4,
+    sum: V,
     /// The squares' exact rounding errors, summed in axis order.
-    square_errors: f64x4,
+    square_errors: V,
     /// The two-sums' errors, summed in axis order (from the second axis on).
-    sum_errors: f64x4,
+    sum_errors: V,
     /// Σ h·l, the cross terms (each at most 2⁻⁵³ of its h², so one rounding per term is 2⁻¹⁰⁶
     /// of r²).
-    cross: f64x4,
+    cross: V,
 }
 
 impl EntryArithmetic for Compensated {
-    type Partial = CompensatedPartial;
+    type Partial<V: Lanes> = CompensatedPartial<V>;
 
     #[inline(always)]
-    fn first(p: f64x4, q: f64x4) -> CompensatedPartial {
+    fn first<V: Lanes>(p: V, q: V) -> CompensatedPartial<V> {
         let (h, l) = two_difference(p, q);
         let square = h * h;
         CompensatedPartial {
             sum: square,
             square_errors: square_error(h, square),
-            sum_errors: f64x4::ZERO,
+            sum_errors: V::ZERO,
             cross: h * l,
         }
     }
 
     #[inline(always)]
-    fn second(partial: CompensatedPartial, p: f64x4, q: f64x4) -> CompensatedPartial {
+    fn second<V: Lanes>(partial: CompensatedPartial<V>, p: V, q: V) -> CompensatedPartial<V> {
         let (h, l) = two_difference(p, q);
         let square = h * h;
         let (sum, sum_error) = two_sum(partial.sum, square);
@@ -157,7 +152,7 @@ impl EntryArithmetic for Compensated {
     }
 
     #[inline(always)]
-    fn next(partial: CompensatedPartial, p: f64x4, q: f64x4) -> CompensatedPartial {
+    fn next<V: Lanes>(partial: CompensatedPartial<V>, p: V, q: V) -> CompensatedPartial<V> {
         let (h, l) = two_difference(p, q);
         let square = h * h;
         let (sum, sum_error) = two_sum(partial.sum, square);
@@ -170,9 +165,8 @@ impl EntryArithmetic for Compensated {
     }
 
     #[inline(always)]
-    fn finish<F: RadialFunction>(kernel: &F, partial: CompensatedPartial) -> f64x4 {
-        let rest =
-            f64x4::splat(2.0).mul_add(partial.cross, partial.square_errors + partial.sum_errors);
+    fn finish<V: Lanes, F: RadialFunction>(kernel: &F, partial: CompensatedPartial<V>) -> V {
+        let rest = V::splat(2.0).mul_add(partial.cross, partial.square_errors + partial.sum_errors);
         kernel.lanes(SquaredDistance {
             square: partial.sum,
             rest,
@@ -183,27 +177,27 @@ impl EntryArithmetic for Compensated {
 /// r² summed as `(d₀·d₀ + d₁·d₁) + d₂·d₂ + …` with separate multiplies and adds: in 3-D the
 /// order of [`reference`](crate::reference), whose rounding it then shares.
 impl EntryArithmetic for Fast {
-    type Partial = f64x4;
+    type Partial<V: Lanes> = V;
 
     #[inline(always)]
-    fn first(p: f64x4, q: f64x4) -> f64x4 {
+    fn first<V: Lanes>(p: V, q: V) -> V {
         let d = p - q;
         d * d
     }
 
     #[inline(always)]
-    fn second(partial: f64x4, p: f64x4, q: f64x4) -> f64x4 {
+    fn second<V: Lanes>(partial: V, p: V, q: V) -> V {
         Self::next(partial, p, q)
     }
 
     #[inline(always)]
-    fn next(partial: f64x4, p: f64x4, q: f64x4) -> f64x4 {
+    fn next<V: Lanes>(partial: V, p: V, q: V) -> V {
         let d = p - q;
         partial + d * d
     }
 
     #[inline(always)]
-    fn finish<F: RadialFunction>(kernel: &F, partial: f64x4) -> f64x4 {
+    fn finish<V: Lanes, F: RadialFunction>(kernel: &F, partial: V) -> V {
         kernel.lanes_fast(partial)
     }
 }
@@ -211,7 +205,7 @@ impl EntryArithmetic for Fast {
 /// `(h, l)` with `h = a − b` rounded and `h + l = a − b` exactly (Knuth's two-sum, six
 /// operations, for any magnitudes).
 #[inline(always)]
-fn two_difference(a: f64x4, b: f64x4) -> (f64x4, f64x4) {
+fn two_difference<V: Lanes>(a: V, b: V) -> (V, V) {
     let h = a - b;
     let b_part = h - a;
     (h, (a - (h - b_part)) - (b + b_part))
@@ -219,25 +213,17 @@ fn two_difference(a: f64x4, b: f64x4) -> (f64x4, f64x4) {
 
 /// `(s, e)` with `s = a + b` rounded and `s + e = a + b` exactly (two-sum).
 #[inline(always)]
-fn two_sum(a: f64x4, b: f64x4) -> (f64x4, f64x4) {
+fn two_sum<V: Lanes>(a: V, b: V) -> (V, V) {
     let s = a + b;
     let b_part = s - a;
     (s, (a - (s - b_part)) + (b - b_part))
 }
 
 /// The exact rounding error `h·h − square` of `square = h·h` (for squares that neither
-/// overflow nor underflow): one FMA, or Dekker's split where the build has no FMA.
+/// overflow nor underflow): one FMA.
 #[inline(always)]
-pub(crate) fn square_error(h: f64x4, square: f64x4) -> f64x4 {
-    if cfg!(target_feature = "fma") {
-        h.mul_add(h, -square)
-    } else {
-        // Veltkamp's split into two 26-bit halves, whose products are exact.
-        let scaled = h * f64x4::splat(134_217_729.0); // 2^27 + 1
-        let high = scaled - (scaled - h);
-        let low = h - high;
-        ((high * high - square) + (high + high) * low) + low * low
-    }
+pub(crate) fn square_error<V: Lanes>(h: V, square: V) -> V {
+    h.mul_add(h, -square)
 }
 
 #[cfg(test)]
@@ -245,6 +231,7 @@ mod tests {
     use super::*;
 
     use crate::kernels::article::{CONSTANTS_SHORTFALL, ONE_SIXTH, ONE_TWELFTH};
+    use crate::simd::Portable;
 
     #[test]
     fn the_constants_share_one_relative_error_of_exactly_two_to_the_minus_54() {
@@ -265,8 +252,8 @@ mod tests {
             (0.1, 0.3),
         ];
         for (a, b) in cases {
-            let (h, l) = two_difference(f64x4::splat(a), f64x4::splat(b));
-            let (h2, l2) = two_difference(f64x4::splat(b), f64x4::splat(a));
+            let (h, l) = two_difference(Portable::splat(a), Portable::splat(b));
+            let (h2, l2) = two_difference(Portable::splat(b), Portable::splat(a));
             assert_eq!(
                 (h2.to_array()[0], l2.to_array()[0]),
                 (-h.to_array()[0], -l.to_array()[0])

@@ -13,13 +13,12 @@
 //! block reads the padding like any node, and the schedules store or add only the entries of
 //! real nodes.
 
-use wide::f64x4;
-
 use crate::arithmetic::EntryArithmetic;
 use crate::kernels::RadialFunction;
 use crate::nodes::Nodes;
+use crate::simd::Lanes;
 
-/// Lanes of one [`f64x4`]: the width of a column lane group.
+/// Lanes of one [`Lanes`] vector: the width of a column lane group (four on every path).
 pub(crate) const LANES: usize = 4;
 
 /// The dimension, as a constant the compiler can unroll by or a run-time count.
@@ -73,10 +72,9 @@ pub(crate) use with_dimension;
 /// lane groups for columns.
 #[derive(Clone, Copy)]
 pub(crate) struct Columns<'a> {
-    /// All axes, one after another, each `stride` entries (the padded node count).
+    /// All axes, one after another, each `stride` entries (the padded node count, a multiple
+    /// of [`LANES`]).
     coordinates: &'a [f64],
-    /// The same memory as lane groups (the stride is a multiple of [`LANES`]).
-    lanes: &'a [f64x4],
     /// Entries per axis column.
     stride: usize,
 }
@@ -84,11 +82,8 @@ pub(crate) struct Columns<'a> {
 impl<'a> Columns<'a> {
     /// The columns of `nodes`.
     pub(crate) fn of(nodes: &'a Nodes) -> Columns<'a> {
-        let coordinates = nodes.storage();
         Columns {
-            coordinates,
-            // The storage is 64-byte aligned and a whole number of lines: the cast cannot fail.
-            lanes: bytemuck::cast_slice(coordinates),
+            coordinates: nodes.storage(),
             stride: nodes.stride(),
         }
     }
@@ -105,9 +100,10 @@ impl<'a> Columns<'a> {
 
     /// Coordinate `axis` of the `NR` lane groups from `first_group`, one bounds check.
     #[inline(always)]
-    fn groups<const NR: usize>(&self, axis: usize, first_group: usize) -> &[f64x4; NR] {
-        let at = (axis * self.stride) / LANES + first_group;
-        self.lanes[at..at + NR].try_into().expect("NR lane groups")
+    fn groups<const NR: usize>(&self, axis: usize, first_group: usize) -> &[[f64; LANES]; NR] {
+        let at = axis * self.stride + first_group * LANES;
+        let (groups, _) = self.coordinates[at..at + LANES * NR].as_chunks::<LANES>();
+        groups.try_into().expect("NR lane groups")
     }
 }
 
@@ -115,75 +111,85 @@ impl<'a> Columns<'a> {
 /// `first_group + h`, for k < `MR`, h < `NR`. Rows and groups may reach into the padding (up to
 /// the next multiple of eight nodes), never beyond it.
 #[inline(always)]
-pub(crate) fn block<F, A, D, const MR: usize, const NR: usize>(
+pub(crate) fn block<V, F, A, D, const MR: usize, const NR: usize>(
     kernel: &F,
     dim: D,
     rows: &Columns<'_>,
     first_row: usize,
     cols: &Columns<'_>,
     first_group: usize,
-) -> [[f64x4; NR]; MR]
+) -> [[V; NR]; MR]
 where
+    V: Lanes,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
 {
-    let p = |axis: usize, k: usize| f64x4::splat(rows.rows::<MR>(axis, first_row)[k]);
-    entries::<F, A, D, MR, NR>(kernel, dim, p, cols, first_group)
+    let p = |axis: usize, k: usize| V::splat(rows.rows::<MR>(axis, first_row)[k]);
+    entries::<V, F, A, D, MR, NR>(kernel, dim, p, cols, first_group)
 }
 
 /// A row node's coordinates splatted across the lanes, once, for a sweep of many lane groups
 /// ([`row_block`]).
-pub(crate) fn splat_row(rows: &Columns<'_>, dim: usize, row: usize, splatted: &mut Vec<f64x4>) {
+#[inline(always)]
+pub(crate) fn splat_row<V: Lanes>(
+    rows: &Columns<'_>,
+    dim: usize,
+    row: usize,
+    splatted: &mut Vec<V>,
+) {
     splatted.clear();
-    splatted.extend((0..dim).map(|axis| f64x4::splat(rows.rows::<1>(axis, row)[0])));
+    splatted.extend((0..dim).map(|axis| V::splat(rows.rows::<1>(axis, row)[0])));
 }
 
 /// The 1 × `NR` block of one row whose coordinates are already splatted ([`splat_row`]): the
 /// same entries, bit for bit, as [`block`]'s, without reloading the row for every group (the
 /// matrix-free products sweep thousands of groups per row: measured 0.8× when they reloaded it).
 #[inline(always)]
-pub(crate) fn row_block<F, A, D, const NR: usize>(
+pub(crate) fn row_block<V, F, A, D, const NR: usize>(
     kernel: &F,
     dim: D,
-    splatted: &[f64x4],
+    splatted: &[V],
     cols: &Columns<'_>,
     first_group: usize,
-) -> [f64x4; NR]
+) -> [V; NR]
 where
+    V: Lanes,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
 {
     // One bounds check, outside the entries (with a fixed dimension, the slice is constant).
     let row = &splatted[..dim.get()];
-    let [entries] = entries::<F, A, D, 1, NR>(kernel, dim, |axis, _| row[axis], cols, first_group);
+    let [entries] =
+        entries::<V, F, A, D, 1, NR>(kernel, dim, |axis, _| row[axis], cols, first_group);
     entries
 }
 
 /// The one copy of the entry arithmetic: `p(axis, k)` gives row k's coordinate on `axis`,
 /// splatted.
 #[inline(always)]
-fn entries<F, A, D, const MR: usize, const NR: usize>(
+fn entries<V, F, A, D, const MR: usize, const NR: usize>(
     kernel: &F,
     dim: D,
-    p: impl Fn(usize, usize) -> f64x4,
+    p: impl Fn(usize, usize) -> V,
     cols: &Columns<'_>,
     first_group: usize,
-) -> [[f64x4; NR]; MR]
+) -> [[V; NR]; MR]
 where
+    V: Lanes,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
 {
     let d = dim.get();
-    let mut entries = [[f64x4::ZERO; NR]; MR];
+    let mut entries = [[V::ZERO; NR]; MR];
     // LOOP: each entry of the block, its axes innermost. (Axes outermost, with the block's
     // partial sums carried across them, needs 4·MR·NR registers for the compensated order's
     // partial sums: on AVX2's 16 that spilled, and ran 0.7–0.8× of the first rounds' kernels,
     // measured side by side. Entry by entry, with a fixed dimension, the compiler interleaves
     // the independent entries as the first rounds' hand-written 3-D code did.)
-    let q = |axis: usize, h: usize| cols.groups::<NR>(axis, first_group)[h];
+    let q = |axis: usize, h: usize| V::load(&cols.groups::<NR>(axis, first_group)[h]);
     for (k, row_entries) in entries.iter_mut().enumerate() {
         for (h, entry) in row_entries.iter_mut().enumerate() {
             let mut partial = A::first(p(0, k), q(0, h));

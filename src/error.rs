@@ -121,6 +121,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// The plan (or the `PAIRKERNEL_SIMD` environment variable) asked for a SIMD path this CPU
+    /// does not have, or one that does not exist.
+    #[error("SIMD path {requested} is not available on this CPU; available: {available}")]
+    SimdUnavailable {
+        /// The path asked for (with the variable, if it came from the environment).
+        requested: String,
+        /// The paths this CPU has, widest first.
+        available: String,
+    },
+
     /// [`Kernel::from_name`](crate::Kernel::from_name) was given a name it does not know.
     #[error("unknown kernel {name:?}; known: {known}")]
     UnknownKernel {

@@ -94,15 +94,12 @@
 //!   memory the system has (checked before mapping, see [`Plan::allow_overcommit`]) are
 //!   [`Error`]s.
 //!
-//! ## SIMD width and build flags
-//! `wide` picks its code path at compile time from the enabled target features: with AVX and
-//! FMA, `f64x4` is one 256-bit register and `mul_add` is fused; without them (the default
-//! `x86-64` target) it is two SSE2 halves with an unfused `mul_add`, about half as fast and with
-//! a last bit that may differ. This repository's `.cargo/config.toml` builds its tests, benches
-//! and binary with `-C target-cpu=native`. That file does not apply to crates that depend on
-//! `pairkernel`: build your final binary with `RUSTFLAGS="-C target-cpu=native"` (or
-//! `-C target-feature=+avx2,+fma`), or put the same `rustflags` in your own
-//! `.cargo/config.toml`. [`simd_features`] tells what a build has.
+//! ## SIMD paths, chosen at run time
+//! The kernels pick their instructions once per process from what the CPU has (AVX-512,
+//! AVX2 + FMA, or the portable path): a crate built with no flags runs at the machine's full
+//! width, and **every path gives the same bits** ([`simd`] says how). [`Plan::simd`] or the
+//! `PAIRKERNEL_SIMD` environment variable forces one; [`simd::SimdPath::detected`] names the
+//! path taken.
 //!
 //! ## Dependencies in the API
 //! `rand` is a public dependency: [`Nodes::random`] takes any `rand::Rng`, so the `rand` you
@@ -126,6 +123,7 @@ mod plan;
 mod radial;
 pub mod reference;
 mod schedule;
+pub mod simd;
 mod store;
 mod symmetric;
 mod threads;
@@ -223,9 +221,9 @@ pub fn cross_apply_many(
     Plan::default().cross_apply_many(rows, cols, x, k, y)
 }
 
-/// The SIMD target features this build of the crate was compiled with, among those that decide
-/// `wide`'s code path: e.g. `["sse2", "avx", "avx2", "fma", "avx512f"]`; only `["sse2"]` on a
-/// plain `x86_64` build.
+/// The SIMD target features this build of the crate was compiled with: e.g. `["sse2"]` on a
+/// plain `x86_64` build. They decide only the portable path's code ([`simd::SimdPath`]): the
+/// kernels choose their path at run time.
 pub fn simd_features() -> Vec<&'static str> {
     let mut features = Vec::new();
     if cfg!(target_feature = "sse2") {

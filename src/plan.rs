@@ -11,6 +11,7 @@ use crate::kernels::{Kernel, KernelChoice, KernelJob, RadialFunction};
 use crate::matrix::{KernelMatrix, entry_count};
 use crate::nodes::Nodes;
 use crate::schedule::{Schedule, TileShape, fill_constant, fill_matrix};
+use crate::simd::{Isa, SimdPath};
 use crate::store::{self, Plain, StorePath, Stores, Streaming};
 use crate::symmetric::{SymmetricShape, fill_symmetric};
 use crate::threads::{self, Parallelism, Threads};
@@ -42,6 +43,7 @@ pub struct Plan<K = Kernel> {
     schedule: Schedule,
     stores: Stores,
     accuracy: Accuracy,
+    simd: SimdPath,
     /// Skip comparing a new matrix with the memory available.
     allow_overcommit: bool,
     /// Where the tile came from: the build's default, or `Plan::tile`.
@@ -65,6 +67,7 @@ impl Default for Plan {
             schedule: Schedule::Auto,
             stores: Stores::Auto,
             accuracy: Accuracy::Compensated,
+            simd: SimdPath::Auto,
             allow_overcommit: false,
             tile_source: defaults::TILE_SOURCE,
         }
@@ -102,6 +105,7 @@ impl<K> Plan<K> {
             schedule: self.schedule,
             stores: self.stores,
             accuracy: self.accuracy,
+            simd: self.simd,
             allow_overcommit: self.allow_overcommit,
             tile_source: self.tile_source,
         }
@@ -156,6 +160,29 @@ impl<K> Plan<K> {
     /// products alike.
     pub fn accuracy(self, accuracy: Accuracy) -> Self {
         Self { accuracy, ..self }
+    }
+
+    /// The SIMD path: [`SimdPath::Auto`] by default (the `PAIRKERNEL_SIMD` environment
+    /// variable's choice if set, else the widest the CPU has). Every path gives the same bits;
+    /// forcing one compares their speed on one machine. A path the CPU lacks is
+    /// [`Error::SimdUnavailable`] when the plan is used.
+    ///
+    /// ```
+    /// use pairkernel::simd::SimdPath;
+    /// use pairkernel::{Nodes, Plan};
+    /// let nodes = Nodes::from_points(&[[0.0, 0.0, 0.0], [0.3, 1.0, 4.0], [1.0, 1.0, 1.0]])?;
+    /// let widest = Plan::new().kernel_matrix(&nodes)?;
+    /// let portable = Plan::new().simd(SimdPath::Portable).kernel_matrix(&nodes)?;
+    /// assert_eq!(widest, portable);
+    /// # Ok::<(), pairkernel::Error>(())
+    /// ```
+    pub fn simd(self, simd: SimdPath) -> Self {
+        Self { simd, ..self }
+    }
+
+    /// The SIMD path as set.
+    pub fn simd_setting(&self) -> SimdPath {
+        self.simd
     }
 
     /// Whether a new matrix may be larger than the memory the system can give: `false` by
@@ -350,7 +377,9 @@ impl<K: KernelChoice> Plan<K> {
                 value: x[index],
             });
         }
+        let isa = self.simd.resolve()?;
         self.kernel.run_apply(ApplyJob {
+            isa,
             threads: &self.threads,
             accuracy: self.accuracy,
             rows,
@@ -380,10 +409,11 @@ impl<K: KernelChoice> Plan<K> {
                 cols,
             });
         }
+        let isa = self.simd.resolve()?;
         let streaming = store::choose(self.stores, out.len(), false);
         self.threads.run(|parallelism| match streaming {
-            false => fill_constant::<Plain>(out, cols, tile.band_rows, parallelism, 1.0),
-            true => fill_constant::<Streaming>(out, cols, tile.band_rows, parallelism, 1.0),
+            false => fill_constant::<Plain>(isa, out, cols, tile.band_rows, parallelism, 1.0),
+            true => fill_constant::<Streaming>(isa, out, cols, tile.band_rows, parallelism, 1.0),
         })
     }
 
@@ -444,7 +474,9 @@ impl<K: KernelChoice> Plan<K> {
         out: &mut [f64],
     ) -> Result<(), Error> {
         let tile = self.tile_for(rows.len())?;
+        let isa = self.simd.resolve()?;
         self.kernel.run_fill(FillJob {
+            isa,
             threads: &self.threads,
             accuracy: self.accuracy,
             plan_tile: (self.tile_rows, self.tile_cols),
@@ -473,6 +505,7 @@ fn check_dimensions(rows: &Nodes, cols: &Nodes) -> Result<(), Error> {
 /// A dense fill, run by the kernel's dispatch with the concrete radial function; it picks the
 /// dimension, the arithmetic and the stores (each a type), then the schedule.
 pub(crate) struct FillJob<'a> {
+    isa: Isa,
     threads: &'a Threads,
     accuracy: Accuracy,
     plan_tile: (usize, usize),
@@ -489,6 +522,7 @@ impl KernelJob for FillJob<'_> {
 
     fn run<F: RadialFunction>(self, kernel: &F) -> Result<(), Error> {
         let FillJob {
+            isa,
             threads,
             accuracy,
             plan_tile,
@@ -508,6 +542,7 @@ impl KernelJob for FillJob<'_> {
                 col_count: cols.len(),
             };
             let fill = Fill {
+                isa,
                 inputs: &inputs,
                 symmetric,
                 tile,
@@ -527,6 +562,7 @@ impl KernelJob for FillJob<'_> {
 
 /// A dense fill with everything but the store path and arithmetic chosen.
 struct Fill<'a, F, D> {
+    isa: Isa,
     inputs: &'a BandInputs<'a, F, D>,
     symmetric: bool,
     tile: TileShape,
@@ -538,15 +574,16 @@ impl<F: RadialFunction, D: Dimension> Fill<'_, F, D> {
         if self.symmetric {
             let (rows, cols) = self.plan_tile;
             let shape = SymmetricShape::new(rows, cols, self.inputs.col_count);
-            fill_symmetric::<S, A, F, D>(self.inputs, shape, parallelism, out);
+            fill_symmetric::<S, A, F, D>(self.isa, self.inputs, shape, parallelism, out);
         } else {
-            fill_matrix::<S, A, F, D>(self.inputs, self.tile, parallelism, out);
+            fill_matrix::<S, A, F, D>(self.isa, self.inputs, self.tile, parallelism, out);
         }
     }
 }
 
 /// A matrix-free product, run by the kernel's dispatch with the concrete radial function.
 pub(crate) struct ApplyJob<'a> {
+    isa: Isa,
     threads: &'a Threads,
     accuracy: Accuracy,
     rows: &'a Nodes,
@@ -562,6 +599,7 @@ impl KernelJob for ApplyJob<'_> {
 
     fn run<F: RadialFunction>(self, kernel: &F) -> Result<(), Error> {
         let ApplyJob {
+            isa,
             threads,
             accuracy,
             rows,
@@ -582,6 +620,7 @@ impl KernelJob for ApplyJob<'_> {
             let nodes = (rows, cols);
             threads.run(|parallelism| match accuracy {
                 Accuracy::Compensated => apply::cross_apply::<Compensated, F, _>(
+                    isa,
                     &inputs,
                     nodes,
                     x,
@@ -591,6 +630,7 @@ impl KernelJob for ApplyJob<'_> {
                     parallelism,
                 ),
                 Accuracy::Fast => apply::cross_apply::<Fast, F, _>(
+                    isa,
                     &inputs,
                     nodes,
                     x,

@@ -6,20 +6,15 @@
 //! [`Accuracy`](crate::Accuracy) equals `phi(r)` bit for bit (the kernel's r² is then `r·r` plus
 //! the same rounding error, and the square root of a rounded square gives back `r` exactly).
 
-use wide::f64x4;
-
 use crate::arithmetic::square_error;
 use crate::kernels::article::phi_of_square;
+use crate::simd::{Lanes, Portable};
 
 /// The cubic radial function φ(r) = r³/12 + r²/6.
 ///
 /// Evaluated as `r² · (r/12 + 1/6)` with r² carried exactly, through the same SIMD code as the
 /// matrix kernels: within 2 ulp of the exact value (see [`Accuracy`](crate::Accuracy)).
 /// For r < 0 it evaluates the same polynomial; a NaN gives NaN and +∞ gives +∞.
-///
-/// # Platform-specific behavior
-/// Without the `fma` target feature, `wide` evaluates the `mul_add` as a multiply and an add
-/// (two roundings), so the last bit may differ between builds with and without FMA.
 ///
 /// # Example
 /// ```
@@ -31,7 +26,8 @@ pub fn phi(r: f64) -> f64 {
         // r² overflowed (or r is ±∞): |φ| is far above f64::MAX, with r³'s sign.
         return f64::INFINITY.copysign(r);
     }
-    let r = f64x4::splat(r);
+    // The portable path: every path gives the same bits.
+    let r = Portable::splat(r);
     let square = r * r;
     phi_of_square(r, square, square_error(r, square)).to_array()[0]
 }

@@ -7,11 +7,12 @@
 //! others. Bands, not single tiles, are the unit of work so that each task writes one contiguous
 //! block of memory and needs no shared pointer.
 
-use wide::f64x4;
+use std::marker::PhantomData;
 
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Dimension, LANES};
 use crate::kernels::RadialFunction;
+use crate::simd::{Isa, Lanes, SimdTask};
 use crate::store::StorePath;
 use crate::threads::Parallelism;
 use crate::tile::{BandInputs, fill_band};
@@ -55,6 +56,7 @@ impl TileShape {
 
 /// Fills `out` (`rows × cols` of `inputs`, row-major; the caller has checked its length).
 pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    isa: Isa,
     inputs: &BandInputs<'_, F, D>,
     tile: TileShape,
     parallelism: Parallelism,
@@ -67,20 +69,42 @@ pub(crate) fn fill_matrix<S: StorePath, A: EntryArithmetic, F: RadialFunction, D
     // `band_len` <= out.len(), since band_rows <= the row count.
     let band_len = tile.band_rows * inputs.col_count;
     parallelism.for_each_band(out, band_len, |band_index, band| {
-        fill_band::<S, A, F, D>(
+        isa.run(RowsBand::<S, A, F, D> {
             inputs,
-            band_index * tile.band_rows,
-            tile.groups_per_tile,
+            first_row: band_index * tile.band_rows,
+            groups_per_tile: tile.groups_per_tile,
             band,
-        );
-        S::finish();
+            order: PhantomData,
+        })
     });
+}
+
+/// One band of the rows schedule, compiled for each SIMD path.
+struct RowsBand<'a, 'b, S, A, F, D> {
+    inputs: &'a BandInputs<'a, F, D>,
+    first_row: usize,
+    groups_per_tile: usize,
+    band: &'b mut [f64],
+    order: PhantomData<(S, A)>,
+}
+
+impl<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension> SimdTask
+    for RowsBand<'_, '_, S, A, F, D>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        fill_band::<V, S, A, F, D>(self.inputs, self.first_row, self.groups_per_tile, self.band);
+        S::finish();
+    }
 }
 
 /// Writes `value` to every entry of `out` (rows of `cols` entries) in bands of `band_rows` rows,
 /// through the store path `S`: the kernel's stores without its arithmetic, the floor under any
 /// fill of the same memory.
 pub(crate) fn fill_constant<S: StorePath>(
+    isa: Isa,
     out: &mut [f64],
     cols: usize,
     band_rows: usize,
@@ -90,16 +114,38 @@ pub(crate) fn fill_constant<S: StorePath>(
     if out.is_empty() {
         return;
     }
-    let entries = f64x4::splat(value);
     let fill = |_: usize, band: &mut [f64]| {
-        for row in band.chunks_exact_mut(cols) {
+        isa.run(ConstantBand::<S> {
+            band,
+            cols,
+            value,
+            stores: PhantomData,
+        })
+    };
+    parallelism.for_each_band(out, band_rows.max(1) * cols, fill);
+}
+
+/// One band of [`fill_constant`], compiled for each SIMD path.
+struct ConstantBand<'b, S> {
+    band: &'b mut [f64],
+    cols: usize,
+    value: f64,
+    stores: PhantomData<S>,
+}
+
+impl<S: StorePath> SimdTask for ConstantBand<'_, S> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        let entries = V::splat(self.value);
+        for row in self.band.chunks_exact_mut(self.cols) {
             let mut groups = row.chunks_exact_mut(LANES);
             for group in &mut groups {
                 S::store_x4(group.try_into().expect("a lane group"), entries);
             }
-            groups.into_remainder().fill(value);
+            groups.into_remainder().fill(self.value);
         }
         S::finish();
-    };
-    parallelism.for_each_band(out, band_rows.max(1) * cols, fill);
+    }
 }

@@ -23,11 +23,11 @@
 //! on two threads, below one thread. A large `Vec<f64>` from glibc's allocator starts 16 bytes past a
 //! 32-byte boundary, so no lane group of it streams: reuse a `KernelMatrix`.
 //!
-//! Streaming needs `std::arch` (`_mm256_stream_pd`): it is compiled where the build enables AVX
-//! on x86_64, the same condition under which `wide::f64x4` is one AVX register. Elsewhere the
-//! streaming path is the plain one.
+//! Streaming needs `std::arch`: `_mm256_stream_pd` on the AVX paths, `_mm_stream_pd` (SSE2, the
+//! x86-64 baseline) on the portable one ([`Lanes::stream`]). Elsewhere the streaming path is
+//! the plain one.
 
-use wide::f64x4;
+use crate::simd::{Lanes, fence_streaming_stores};
 
 /// Which stores write the output: a [`Plan`](crate::Plan) setting.
 ///
@@ -74,9 +74,8 @@ pub(crate) fn streaming_min_bytes() -> usize {
     })
 }
 
-/// Whether this build has a streaming store path at all.
-pub(crate) const STREAMING_AVAILABLE: bool =
-    cfg!(all(target_arch = "x86_64", target_feature = "avx"));
+/// Whether this platform has a streaming store path at all.
+pub(crate) use crate::simd::STREAMING_AVAILABLE;
 
 /// Whether to stream into an output of `len` entries: `fresh` is true for memory just allocated
 /// (its pages not yet touched).
@@ -96,10 +95,20 @@ pub(crate) fn choose(stores: Stores, len: usize, fresh: bool) -> bool {
 /// per call, not per store.
 pub(crate) trait StorePath: Copy + Send + Sync {
     /// Writes the four lanes of `entries` to `dst`.
-    fn store_x4(dst: &mut [f64; 4], entries: f64x4);
+    fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V);
 
-    /// Makes this thread's stores visible to the thread that joins it: must be called by every
-    /// thread that stored, after its last store, before the output is handed back.
+    /// Writes an 8 × 8 block, row `k` (two lane groups) to `segments[k]`.
+    #[inline(always)]
+    fn store_block<V: Lanes>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
+        for (segment, [first, second]) in segments.into_iter().zip(rows) {
+            let (lo, hi) = segment.split_at_mut(4);
+            Self::store_x4(lo.try_into().expect("4 entries"), first);
+            Self::store_x4(hi.try_into().expect("4 entries"), second);
+        }
+    }
+
+    /// Called once by each task after its last store: orders streaming stores before the
+    /// task's completion is signalled.
     fn finish();
 }
 
@@ -109,52 +118,62 @@ pub(crate) struct Plain;
 
 impl StorePath for Plain {
     #[inline(always)]
-    fn store_x4(dst: &mut [f64; 4], entries: f64x4) {
-        *dst = entries.to_array();
+    fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V) {
+        entries.store(dst);
     }
 
     #[inline(always)]
     fn finish() {}
 }
 
-/// Non-temporal stores where the destination is 32-byte aligned, plain ones elsewhere.
+/// Non-temporal stores for aligned lane groups ([`Lanes::stream`]), plain ones for the rest.
 #[derive(Clone, Copy)]
 pub(crate) struct Streaming;
 
 impl StorePath for Streaming {
     #[inline(always)]
-    fn store_x4(dst: &mut [f64; 4], entries: f64x4) {
-        #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
-        if dst.as_ptr().align_offset(32) == 0 {
-            use std::arch::x86_64::{__m256d, _mm256_stream_pd};
-            // SAFETY: `_mm256_stream_pd` writes 32 bytes to a 32-byte aligned address. `dst` is
-            // a `&mut [f64; 4]`: valid for writes of exactly 32 bytes and not aliased, and its
-            // alignment to 32 was checked just above. AVX, the intrinsic's target feature, is
-            // enabled for the whole build (the `cfg` on this block). The store is weakly
-            // ordered: `finish` fences it before the output is handed back.
-            unsafe { _mm256_stream_pd(dst.as_mut_ptr(), __m256d::from(entries)) };
-            return;
+    fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V) {
+        entries.stream(dst);
+    }
+
+    /// The alignment checked once for the block: its segments all start on 32 bytes, or all
+    /// are stored plainly.
+    #[inline(always)]
+    fn store_block<V: Lanes>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
+        let addresses = segments.iter().fold(0, |acc, s| acc | s.as_ptr() as usize);
+        let aligned = addresses % 32 == 0;
+        for (segment, [first, second]) in segments.into_iter().zip(rows) {
+            let (lo, hi) = segment.split_at_mut(4);
+            let (lo, hi): (&mut [f64; 4], &mut [f64; 4]) = (
+                lo.try_into().expect("4 entries"),
+                hi.try_into().expect("4 entries"),
+            );
+            if aligned {
+                // SAFETY: every segment starts on 32 bytes (checked above), and each half is
+                // 32 bytes after its start.
+                unsafe {
+                    first.stream_aligned(lo);
+                    second.stream_aligned(hi);
+                }
+            } else {
+                first.store(lo);
+                second.store(hi);
+            }
         }
-        *dst = entries.to_array();
     }
 
     #[inline(always)]
     fn finish() {
-        #[cfg(all(target_arch = "x86_64", target_feature = "avx"))]
-        {
-            // Streaming stores are not ordered with later stores (such as the one that tells
-            // rayon this task is done): `sfence` orders them, so the joining thread sees them.
-            // SAFETY: `_mm_sfence` reads and writes no memory, it only orders this thread's
-            // stores; its target feature, SSE, is part of the x86_64 baseline (and implied by
-            // the AVX this block is compiled for).
-            unsafe { std::arch::x86_64::_mm_sfence() };
-        }
+        // Streaming stores are not ordered with later stores (such as the one that tells
+        // rayon this task is done): `sfence` orders them, so the joining thread sees them.
+        fence_streaming_stores();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::Portable;
 
     #[test]
     fn streaming_stores_write_aligned_and_unaligned_lane_groups_alike() {
@@ -162,7 +181,7 @@ mod tests {
         // 32-byte aligned group inside the buffer, and one that is not.
         let mut buffer = vec![0.0_f64; 64];
         let aligned = buffer.as_ptr().align_offset(32);
-        let entries = f64x4::from([1.0, -2.5, 3.0e300, 0.0]);
+        let entries = Portable::from_array([1.0, -2.5, 3.0e300, 0.0]);
         for start in [aligned, aligned + 1, aligned + 2, aligned + 3] {
             buffer.fill(9.0);
             let dst: &mut [f64; 4] = (&mut buffer[start..start + 4]).try_into().unwrap();

@@ -3,7 +3,7 @@
 //! `D` is symmetric, so the square roots below the diagonal repeat the ones above. Here the
 //! matrix is cut into 8×8 blocks; only blocks `(a, b)` with `b ≥ a` are computed, and block
 //! `(a, b)` is computed by the micro-kernel ([`crate::block`], 8 rows × 2 lane groups) and
-//! stored at its place and, transposed in registers (`f64x4::transpose`), at `(b, a)`. Half the
+//! stored at its place and, transposed in registers ([`Lanes::transpose`]), at `(b, a)`. Half the
 //! kernel evaluations, for the same stores.
 //!
 //! Bit-identity with the row schedule: the entry at `(j, i)` is computed as `φ(|vᵢ − vⱼ|)`,
@@ -22,13 +22,13 @@
 //! 8×8 blocks: a mirrored row segment is then 8 entries, one whole 64-byte cache line when the
 //! rows are line-aligned, which streaming stores need to write lines without reading them.
 
+use std::marker::PhantomData;
 use std::ops::Range;
-
-use wide::f64x4;
 
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Dimension, LANES, block};
 use crate::kernels::RadialFunction;
+use crate::simd::{Isa, Lanes, SimdTask};
 use crate::store::StorePath;
 use crate::threads::Parallelism;
 use crate::tile::BandInputs;
@@ -62,6 +62,7 @@ impl SymmetricShape {
 /// Fills `out` (`N × N`, row-major; the caller has checked its length) with the kernel matrix
 /// of the nodes of `inputs` (its rows and columns are the same nodes).
 pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    isa: Isa,
     inputs: &BandInputs<'_, F, D>,
     shape: SymmetricShape,
     parallelism: Parallelism,
@@ -77,9 +78,11 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
     // LOOP 3: pairs of bands (first with last, …), the unit of parallel work.
     let fill_pair = |pair: usize| {
         let partner = bands - 1 - pair;
-        for band in [pair, partner]
+        let mut windows = [None, None];
+        for (slot, band) in [pair, partner]
             .into_iter()
             .take(if partner == pair { 1 } else { 2 })
+            .enumerate()
         {
             let rows = band_rows(band);
             // SAFETY: band `band`'s windows are its rows right of its first column,
@@ -95,23 +98,64 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
                     output.window(rows.end..n, rows.clone()),
                 )
             };
-            fill_band_symmetric::<S, A, F, D>(inputs, rows, shape.tile_cols, rectangle, strip);
+            windows[slot] = Some((rows, rectangle, strip));
         }
-        S::finish();
+        isa.run(SymmetricPair::<S, A, F, D> {
+            inputs,
+            tile_cols: shape.tile_cols,
+            windows,
+            order: PhantomData,
+        });
     };
     let pairs = bands.div_ceil(2);
     parallelism.for_each_task(pairs, fill_pair);
 }
 
+/// The one or two bands of a pair, with their windows, compiled for each SIMD path.
+struct SymmetricPair<'a, 'w, S, A, F, D> {
+    inputs: &'a BandInputs<'a, F, D>,
+    tile_cols: usize,
+    windows: [Option<(Range<usize>, Window<'w>, Window<'w>)>; 2],
+    order: PhantomData<(S, A)>,
+}
+
+impl<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension> SimdTask
+    for SymmetricPair<'_, '_, S, A, F, D>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        for (rows, rectangle, strip) in self.windows.into_iter().flatten() {
+            fill_band_symmetric::<V, S, A, F, D>(
+                self.inputs,
+                rows,
+                self.tile_cols,
+                rectangle,
+                strip,
+            );
+        }
+        S::finish();
+    }
+}
+
 /// One band: every block `(a, b)` with `a` in the band's rows and `b ≥ a`, stored at `(a, b)`
 /// (in `rectangle`) and mirrored at `(b, a)` (in `rectangle` for `b` inside the band, in
 /// `strip` below it).
-fn fill_band_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+#[inline(always)]
+fn fill_band_symmetric<
+    'w,
+    V: Lanes,
+    S: StorePath,
+    A: EntryArithmetic,
+    F: RadialFunction,
+    D: Dimension,
+>(
     inputs: &BandInputs<'_, F, D>,
     rows: Range<usize>,
     tile_cols: usize,
-    mut rectangle: Window<'_>,
-    mut strip: Window<'_>,
+    mut rectangle: Window<'w>,
+    mut strip: Window<'w>,
 ) {
     let n = inputs.col_count;
     // LOOP 2: column tiles from the band's diagonal block to the matrix's right edge.
@@ -122,7 +166,7 @@ fn fill_band_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: D
             // LOOP 0: the tile's blocks on or right of the diagonal. Rows and columns past the
             // matrix (in its last block) are the zero padding, computed and never stored.
             for block_col in (tile_start.max(block_row)..tile_end).step_by(BLOCK) {
-                let entries = block::<F, A, D, BLOCK, 2>(
+                let entries = block::<V, F, A, D, BLOCK, 2>(
                     inputs.kernel,
                     inputs.dim,
                     &inputs.rows,
@@ -130,7 +174,7 @@ fn fill_band_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: D
                     &inputs.cols,
                     block_col / LANES,
                 );
-                store_block::<S>(
+                store_block::<V, S>(
                     &entries,
                     block_row,
                     block_col,
@@ -148,37 +192,77 @@ fn fill_band_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: D
 /// `(block_col, block_row)`; only the entries inside the `n × n` matrix.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn store_block<S: StorePath>(
-    entries: &[[f64x4; 2]; BLOCK],
+fn store_block<'w, V: Lanes, S: StorePath>(
+    entries: &[[V; 2]; BLOCK],
     block_row: usize,
     block_col: usize,
     n: usize,
     band: Range<usize>,
-    rectangle: &mut Window<'_>,
-    strip: &mut Window<'_>,
+    rectangle: &mut Window<'w>,
+    strip: &mut Window<'w>,
 ) {
     let valid_rows = BLOCK.min(n - block_row);
     let valid_cols = BLOCK.min(n - block_col);
+    if valid_rows == BLOCK && valid_cols == BLOCK {
+        // A whole block (all but the last block row and column): bounds and, for streaming
+        // stores, alignment proven once per block ([`Window::block_mut`]).
+        S::store_block(
+            rectangle.block_mut(block_row, block_col - band.start),
+            *entries,
+        );
+        if block_col == block_row {
+            return;
+        }
+        let [a0, a1, a2, a3] =
+            V::transpose([entries[0][0], entries[1][0], entries[2][0], entries[3][0]]);
+        let [b0, b1, b2, b3] =
+            V::transpose([entries[4][0], entries[5][0], entries[6][0], entries[7][0]]);
+        let [c0, c1, c2, c3] =
+            V::transpose([entries[0][1], entries[1][1], entries[2][1], entries[3][1]]);
+        let [d0, d1, d2, d3] =
+            V::transpose([entries[4][1], entries[5][1], entries[6][1], entries[7][1]]);
+        // Bands are whole blocks of rows, so the mirror block lies wholly in the rectangle
+        // (inside the band) or wholly in the strip (below it).
+        let mirror = if block_col < band.end {
+            rectangle
+        } else {
+            strip
+        };
+        S::store_block(
+            mirror.block_mut(block_col, block_row - band.start),
+            [
+                [a0, b0],
+                [a1, b1],
+                [a2, b2],
+                [a3, b3],
+                [c0, d0],
+                [c1, d1],
+                [c2, d2],
+                [c3, d3],
+            ],
+        );
+        return;
+    }
     // At (a, b): row block_row + k, columns block_col.. of the rectangle (which starts at
     // column band.start).
     for (k, row_entries) in entries.iter().enumerate().take(valid_rows) {
         let row = rectangle.row_mut(block_row + k);
         let dst = &mut row[block_col - band.start..];
-        store_segment::<S>(dst, row_entries[0], row_entries[1], valid_cols);
+        store_segment::<V, S>(dst, row_entries[0], row_entries[1], valid_cols);
     }
     if block_col == block_row {
         return; // A diagonal block is its own mirror, and was stored whole.
     }
     // At (b, a): row block_col + c holds column c of the block, as rows block_row.. .
-    let upper = f64x4::transpose([entries[0][0], entries[1][0], entries[2][0], entries[3][0]]);
-    let lower = f64x4::transpose([entries[4][0], entries[5][0], entries[6][0], entries[7][0]]);
-    let upper_hi = f64x4::transpose([entries[0][1], entries[1][1], entries[2][1], entries[3][1]]);
-    let lower_hi = f64x4::transpose([entries[4][1], entries[5][1], entries[6][1], entries[7][1]]);
+    let upper = V::transpose([entries[0][0], entries[1][0], entries[2][0], entries[3][0]]);
+    let lower = V::transpose([entries[4][0], entries[5][0], entries[6][0], entries[7][0]]);
+    let upper_hi = V::transpose([entries[0][1], entries[1][1], entries[2][1], entries[3][1]]);
+    let lower_hi = V::transpose([entries[4][1], entries[5][1], entries[6][1], entries[7][1]]);
     // Straight-line code: each column is taken from registers by a constant index. (Chosen at
     // run time, the columns went through the stack, and loading them back stalled on store
     // forwarding: measured 44% of the kernel's time.)
-    let mut store_column = |col: usize, upper_half: f64x4, lower_half: f64x4| {
-        store_mirror_column::<S>(
+    let mut store_column = |col: usize, upper_half: V, lower_half: V| {
+        store_mirror_column::<V, S>(
             MirrorColumn {
                 block_row,
                 block_col,
@@ -217,12 +301,12 @@ struct MirrorColumn<'a> {
 /// row `block_col + col` of the mirror, columns `block_row ..`. A function, not a closure: the
 /// closure was not inlined, and its calls cost 34% of the time (measured, N = 500, one thread).
 #[inline(always)]
-fn store_mirror_column<S: StorePath>(
+fn store_mirror_column<V: Lanes, S: StorePath>(
     at: MirrorColumn<'_>,
     rectangle: &mut Window<'_>,
     strip: &mut Window<'_>,
-    upper_half: f64x4,
-    lower_half: f64x4,
+    upper_half: V,
+    lower_half: V,
 ) {
     if at.col < at.valid_cols {
         let mirror_row = at.block_col + at.col;
@@ -233,7 +317,7 @@ fn store_mirror_column<S: StorePath>(
         };
         // Both windows' columns start at band.start.
         let dst = &mut row[at.block_row - at.band.start..];
-        store_segment::<S>(dst, upper_half, lower_half, at.valid_rows);
+        store_segment::<V, S>(dst, upper_half, lower_half, at.valid_rows);
     }
 }
 
@@ -241,7 +325,7 @@ fn store_mirror_column<S: StorePath>(
 /// start of `dst`: a whole block row as two lane-group stores, a partial one (the matrix's last
 /// block) entry by entry.
 #[inline(always)]
-fn store_segment<S: StorePath>(dst: &mut [f64], first: f64x4, second: f64x4, valid: usize) {
+fn store_segment<V: Lanes, S: StorePath>(dst: &mut [f64], first: V, second: V, valid: usize) {
     if valid == BLOCK {
         let (lo, hi) = dst[..BLOCK].split_at_mut(LANES);
         S::store_x4(lo.try_into().expect("4 entries"), first);

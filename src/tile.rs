@@ -12,6 +12,7 @@
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Columns, Dimension, LANES, block};
 use crate::kernels::RadialFunction;
+use crate::simd::Lanes;
 use crate::store::StorePath;
 
 /// Rows computed together per column lane group (register blocking): their column coordinates
@@ -35,7 +36,14 @@ pub(crate) struct BandInputs<'a, F, D> {
 /// `inputs.col_count`, in column tiles of `groups_per_tile` lane groups.
 ///
 /// `band.len()` must be a whole number of rows, and there must be at least one column.
-pub(crate) fn fill_band<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+#[inline(always)]
+pub(crate) fn fill_band<
+    V: Lanes,
+    S: StorePath,
+    A: EntryArithmetic,
+    F: RadialFunction,
+    D: Dimension,
+>(
     inputs: &BandInputs<'_, F, D>,
     first_row: usize,
     groups_per_tile: usize,
@@ -50,11 +58,11 @@ pub(crate) fn fill_band<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: 
         let mut steps = band.chunks_exact_mut(ROWS_PER_STEP * row_stride);
         let mut row = first_row;
         for step in &mut steps {
-            fill_rows::<S, A, F, D, ROWS_PER_STEP>(inputs, row, tile_groups.clone(), step);
+            fill_rows::<V, S, A, F, D, ROWS_PER_STEP>(inputs, row, tile_groups.clone(), step);
             row += ROWS_PER_STEP;
         }
         for single_row in steps.into_remainder().chunks_exact_mut(row_stride) {
-            fill_rows::<S, A, F, D, 1>(inputs, row, tile_groups.clone(), single_row);
+            fill_rows::<V, S, A, F, D, 1>(inputs, row, tile_groups.clone(), single_row);
             row += 1;
         }
     }
@@ -62,7 +70,14 @@ pub(crate) fn fill_band<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: 
 
 /// `R` rows from `first_row` against the lane groups `groups`; `out` holds the `R` whole rows.
 #[inline(always)]
-fn fill_rows<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension, const R: usize>(
+fn fill_rows<
+    V: Lanes,
+    S: StorePath,
+    A: EntryArithmetic,
+    F: RadialFunction,
+    D: Dimension,
+    const R: usize,
+>(
     inputs: &BandInputs<'_, F, D>,
     first_row: usize,
     groups: std::ops::Range<usize>,
@@ -73,7 +88,7 @@ fn fill_rows<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension, 
     // tile reaches it (a branch out of the hot loop).
     let full_groups = groups.start..groups.end.min(row_stride / LANES);
     let block_at = |group: usize| {
-        block::<F, A, D, R, 1>(
+        block::<V, F, A, D, R, 1>(
             inputs.kernel,
             inputs.dim,
             &inputs.rows,
@@ -99,7 +114,7 @@ fn fill_rows<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension, 
         let valid = row_stride - col;
         for (k, row_entries) in block_at(group).iter().enumerate() {
             let at = k * row_stride + col;
-            out[at..at + valid].copy_from_slice(&row_entries[0].as_array()[..valid]);
+            out[at..at + valid].copy_from_slice(&row_entries[0].to_array()[..valid]);
         }
     }
 }

@@ -110,6 +110,42 @@ impl Window<'_> {
     }
 }
 
+impl Window<'_> {
+    /// The `N × N` block of rows `first_row .. first_row + N` and the window's columns
+    /// `col .. col + N` (counted from the window's first column), as `N` row segments: the
+    /// bounds checked once for the whole block.
+    #[inline(always)]
+    pub(crate) fn block_mut<const N: usize>(
+        &mut self,
+        first_row: usize,
+        col: usize,
+    ) -> [&mut [f64; N]; N] {
+        assert!(
+            first_row >= self.rows.start
+                && first_row <= self.rows.end
+                && N <= self.rows.end - first_row
+                && col <= self.cols.len()
+                && N <= self.cols.len() - col,
+            "block at row {first_row}, column {col} in the window"
+        );
+        let start = first_row * self.row_stride + self.cols.start + col;
+        std::array::from_fn(|k| {
+            // SAFETY: rows `first_row + k` (k < N) lie in the window's rows and columns
+            // `cols.start + col .. + N` in its columns (checked above; the window lies in the
+            // output, checked in `window`), so each segment is inside the output, which
+            // `SharedOutput` borrows mutably for 'a. The segments are in distinct rows, so
+            // disjoint; no other live window reaches them (contract of `window`), and `&mut self`
+            // keeps these the only references from this window while they live.
+            unsafe {
+                &mut *self
+                    .base
+                    .add(start + k * self.row_stride)
+                    .cast::<[f64; N]>()
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +164,30 @@ mod tests {
         expected[2 * 7 + 2..3 * 7].fill(1.0);
         expected[4 * 7..4 * 7 + 2].copy_from_slice(&[2.0, 3.0]);
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn a_block_is_its_rows_segments() {
+        let mut out = vec![0.0; 6 * 9];
+        let shared = SharedOutput::new(&mut out, 6, 9);
+        // SAFETY: the only window.
+        let mut window = unsafe { shared.window(1..5, 3..9) };
+        for (k, segment) in window.block_mut::<2>(2, 4).into_iter().enumerate() {
+            *segment = [k as f64 + 1.0; 2];
+        }
+        let mut expected = vec![0.0; 6 * 9];
+        expected[2 * 9 + 7..2 * 9 + 9].fill(1.0);
+        expected[3 * 9 + 7..3 * 9 + 9].fill(2.0);
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    #[should_panic(expected = "block at row 4, column 0 in the window")]
+    fn a_block_past_the_window_is_refused() {
+        let mut out = vec![0.0; 36];
+        let shared = SharedOutput::new(&mut out, 6, 6);
+        // SAFETY: the only window.
+        let _ = unsafe { shared.window(1..5, 0..6) }.block_mut::<2>(4, 0);
     }
 
     #[test]

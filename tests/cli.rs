@@ -150,7 +150,7 @@ fn bench_without_json_prints_a_table_and_refuses_bad_tiles() {
         "of floor",
         "into",
         "alloc",
-        "SIMD [",
+        "SIMD path ",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
@@ -214,7 +214,7 @@ fn info_names_the_default_tile_its_source_and_the_caches() {
     for expected in [
         "default tile: ",
         "(from ",
-        "SIMD features: ",
+        "SIMD path: ",
         "caches: ",
         "default tuning file",
     ] {

@@ -13,10 +13,10 @@ mod common;
 use common::exact;
 use common::*;
 use pairkernel::kernels::{RadialFunction, SquaredDistance};
+use pairkernel::simd::Lanes;
 use pairkernel::{Accuracy, Kernel, KernelChoice, Nodes, Plan, Schedule, Stores, reference};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use wide::f64x4;
 
 /// The kernels under test, with shape parameters other than 1 where they have one.
 pub fn kernels() -> Vec<Kernel> {
@@ -68,8 +68,9 @@ fn reference_error(kernel: &Kernel, s: f64, dim: usize) -> f64 {
 struct InverseQuadraticSquared;
 
 impl RadialFunction for InverseQuadraticSquared {
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
-        let t = f64x4::ONE / (f64x4::ONE + r2.value());
+    #[inline(always)]
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
+        let t = V::ONE / (V::ONE + r2.value());
         r2.where_overflowed(t * t, 0.0)
     }
     fn reference(&self, r: f64) -> f64 {

@@ -6,7 +6,7 @@
 //! [`Accuracy`](crate::Accuracy)'s module, ≤ 2 ulp. Fast order: the first round's eleven
 //! operations.
 
-use wide::f64x4;
+use crate::simd::Lanes;
 
 use super::{RadialFunction, SquaredDistance};
 
@@ -27,7 +27,7 @@ const ONE_TWENTY_FOURTH: f64 = 1.0 / 24.0;
 
 impl RadialFunction for Phi {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         let entries = phi_of_square(r2.square.sqrt(), r2.square, r2.rest);
         // Only an overflowing r² (difference or square past f64::MAX) makes the compensation
         // terms ∞ − ∞; the exact φ is then far above f64::MAX.
@@ -36,10 +36,10 @@ impl RadialFunction for Phi {
 
     /// The first round's order, `r²·(√r²·(1/12) + 1/6)`: eleven operations with the rounded r².
     #[inline(always)]
-    fn lanes_fast(&self, r_squared: f64x4) -> f64x4 {
+    fn lanes_fast<V: Lanes>(&self, r_squared: V) -> V {
         r_squared
             .sqrt()
-            .mul_add(f64x4::splat(ONE_TWELFTH), f64x4::splat(ONE_SIXTH))
+            .mul_add(V::splat(ONE_TWELFTH), V::splat(ONE_SIXTH))
             * r_squared
     }
 
@@ -65,10 +65,10 @@ impl RadialFunction for Phi {
 /// the square root off the path of the compensation terms: it starts as soon as the rounded
 /// square is known.)
 #[inline(always)]
-pub(crate) fn phi_of_square(r: f64x4, square: f64x4, rest: f64x4) -> f64x4 {
+pub(crate) fn phi_of_square<V: Lanes>(r: V, square: V, rest: V) -> V {
     let residual = (-r).mul_add(r, square) + rest;
-    let root_correction = residual * r * f64x4::splat(ONE_TWENTY_FOURTH);
-    let inner = r.mul_add(f64x4::splat(ONE_TWELFTH), f64x4::splat(ONE_SIXTH));
-    let rest = square.mul_add(f64x4::splat(CONSTANTS_SHORTFALL), rest);
+    let root_correction = residual * r * V::splat(ONE_TWENTY_FOURTH);
+    let inner = r.mul_add(V::splat(ONE_TWELFTH), V::splat(ONE_SIXTH));
+    let rest = square.mul_add(V::splat(CONSTANTS_SHORTFALL), rest);
     square.mul_add(inner, rest.mul_add(inner, root_correction))
 }

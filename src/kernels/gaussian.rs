@@ -2,7 +2,7 @@
 //!
 //! exp(−r²) is ill-conditioned in r² (a relative error δ of r² becomes r²·δ of φ: 700 ulp at
 //! r² = 700 if r² were rounded), so the remainder is kept: exp(−(s + t)) = exp(−s)·(1 − t) to
-//! second order in the tiny t, one FMA. The exponential is `wide`'s `f64x4::exp` (a
+//! second order in the tiny t, one FMA. The exponential is [`Lanes::exp`], `wide`'s algorithm in one generic copy (a
 //! Cephes-style degree-13 polynomial after an fdlibm-style reduction); `wide` documents no
 //! bound, so it was measured here: within 1 ulp of glibc's `exp` (itself within about ½ ulp)
 //! on 2·10⁶ random arguments in each of [−1, 1], [−20, 0], [−700, −20], [−745, −700]
@@ -11,7 +11,7 @@
 //! above 708.4) are subnormal: their bound is absolute, half the smallest subnormal plus the
 //! relative bound.
 
-use wide::f64x4;
+use crate::simd::Lanes;
 
 use super::{RadialFunction, Scale, SquaredDistance};
 
@@ -32,7 +32,7 @@ impl Gaussian {
 
 impl RadialFunction for Gaussian {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         let r2 = self.scale.apply(r2);
         let value = (-r2.square).exp();
         r2.where_overflowed((-value).mul_add(r2.rest, value), 0.0)

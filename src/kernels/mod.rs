@@ -24,9 +24,8 @@ mod quadric;
 
 use std::fmt;
 
-use wide::f64x4;
-
 use crate::error::Error;
+use crate::simd::{Lanes, Portable};
 
 pub use article::Phi;
 pub use gaussian::Gaussian;
@@ -40,26 +39,26 @@ pub use quadric::{InverseMultiquadric, InverseQuadratic, Multiquadric};
 /// Where r² overflows, `square` is `+∞` and `rest` is unspecified (it may be NaN): a kernel
 /// must give φ(∞) there ([`SquaredDistance::where_overflowed`] does it in one step).
 #[derive(Clone, Copy, Debug)]
-pub struct SquaredDistance {
+pub struct SquaredDistance<V> {
     /// r², rounded to f64.
-    pub square: f64x4,
+    pub square: V,
     /// The remainder: r² = `square + rest` to about 2⁻¹⁰⁴ relative (compensated order).
-    pub rest: f64x4,
+    pub rest: V,
 }
 
-impl SquaredDistance {
+impl<V: Lanes> SquaredDistance<V> {
     /// A rounded r² with no remainder.
     #[inline(always)]
-    pub fn rounded(square: f64x4) -> SquaredDistance {
+    pub fn rounded(square: V) -> SquaredDistance<V> {
         SquaredDistance {
             square,
-            rest: f64x4::ZERO,
+            rest: V::ZERO,
         }
     }
 
     /// The exact square of `r` (four lanes), as `r·r` and its rounding error.
     #[inline(always)]
-    pub fn of_distance(r: f64x4) -> SquaredDistance {
+    pub fn of_distance(r: V) -> SquaredDistance<V> {
         let square = r * r;
         SquaredDistance {
             square,
@@ -69,16 +68,16 @@ impl SquaredDistance {
 
     /// r² rounded once: `square + rest`.
     #[inline(always)]
-    pub fn value(self) -> f64x4 {
+    pub fn value(self) -> V {
         self.square + self.rest
     }
 
     /// `φ` where r² is finite, `at_infinity` where it overflowed.
     #[inline(always)]
-    pub fn where_overflowed(self, phi: f64x4, at_infinity: f64) -> f64x4 {
+    pub fn where_overflowed(self, phi: V, at_infinity: f64) -> V {
         self.square
-            .simd_eq(f64x4::splat(f64::INFINITY))
-            .select(f64x4::splat(at_infinity), phi)
+            .simd_eq(V::splat(f64::INFINITY))
+            .select(V::splat(at_infinity), phi)
     }
 }
 
@@ -122,13 +121,13 @@ impl Scale {
     /// (ε·r)² from r²: `square·ε²` by an exact product (one FMA for its rounding error), the
     /// cross terms folded into the remainder. Four operations; for ε = 1 the same bits as `r2`.
     #[inline(always)]
-    pub fn apply(&self, r2: SquaredDistance) -> SquaredDistance {
-        let high = f64x4::splat(self.high);
+    pub fn apply<V: Lanes>(&self, r2: SquaredDistance<V>) -> SquaredDistance<V> {
+        let high = V::splat(self.high);
         let square = r2.square * high;
         let error = r2.square.mul_add(high, -square);
         let rest = r2
             .square
-            .mul_add(f64x4::splat(self.low), r2.rest.mul_add(high, error));
+            .mul_add(V::splat(self.low), r2.rest.mul_add(high, error));
         SquaredDistance { square, rest }
     }
 
@@ -139,20 +138,27 @@ impl Scale {
 }
 
 /// A radial function on SIMD lanes, with its plain scalar reference: implement it once and
-/// every schedule (dense, symmetric, cross, matrix-free) computes your kernel.
+/// every schedule (dense, symmetric, cross, matrix-free) computes your kernel, on every SIMD
+/// path ([`crate::simd`]).
+///
+/// `lanes` is generic over the lane type ([`Lanes`]): the crate compiles it once per path,
+/// with that path's instructions. Mark it `#[inline(always)]`, as the built-in kernels are:
+/// it is then compiled into each path's loops (without it, it still gives the same bits, but
+/// may be called out of line with every operation a function call).
 ///
 /// ```
 /// use pairkernel::kernels::{RadialFunction, SquaredDistance};
+/// use pairkernel::simd::Lanes;
 /// use pairkernel::{Nodes, Plan};
-/// use wide::f64x4;
 ///
 /// /// φ(r) = 1 / (1 + r²)², a kernel scipy does not have.
 /// #[derive(Clone, Debug)]
 /// struct InverseQuadraticSquared;
 ///
 /// impl RadialFunction for InverseQuadraticSquared {
-///     fn lanes(&self, r2: SquaredDistance) -> f64x4 {
-///         let t = f64x4::ONE / (f64x4::ONE + r2.value());
+///     #[inline(always)]
+///     fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
+///         let t = V::ONE / (V::ONE + r2.value());
 ///         r2.where_overflowed(t * t, 0.0)
 ///     }
 ///     fn reference(&self, r: f64) -> f64 {
@@ -169,12 +175,12 @@ impl Scale {
 pub trait RadialFunction: Send + Sync {
     /// φ at four squared distances. `r2.square` is `+∞` where r² overflowed (then `r2.rest` may
     /// be NaN): return φ(∞) there (see [`SquaredDistance::where_overflowed`]).
-    fn lanes(&self, r2: SquaredDistance) -> f64x4;
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V;
 
     /// φ for [`Accuracy::Fast`](crate::Accuracy::Fast): r² rounded, no remainder. By default
     /// [`RadialFunction::lanes`] with a zero remainder; override it with a cheaper formula.
     #[inline(always)]
-    fn lanes_fast(&self, r2: f64x4) -> f64x4 {
+    fn lanes_fast<V: Lanes>(&self, r2: V) -> V {
         self.lanes(SquaredDistance::rounded(r2))
     }
 
@@ -184,7 +190,8 @@ pub trait RadialFunction: Send + Sync {
     /// φ(r) for one distance, through [`RadialFunction::lanes`] with r² carried exactly: the
     /// entry of two nodes `r` apart along one axis.
     fn at(&self, r: f64) -> f64 {
-        self.lanes(SquaredDistance::of_distance(f64x4::splat(r)))
+        // The portable path: every path gives the same bits.
+        self.lanes(SquaredDistance::of_distance(Portable::splat(r)))
             .to_array()[0]
     }
 }

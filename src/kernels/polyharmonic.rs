@@ -11,14 +11,14 @@
 //! Even powers (the logarithmic ones) cancel at r = 1, where ln r changes sign: a relative
 //! bound only holds because r² is not rounded first. With s = `square` and t = `rest`,
 //! (s + t)^m·ln(s + t) = s^m·ln s + t·s^(m−1)·(m·ln s + 1) to first order in the tiny t, so
-//! near r = 1 the result is as accurate as `ln s` itself, which `wide`'s `f64x4::ln` (a
+//! near r = 1 the result is as accurate as `ln s` itself, which [`Lanes::ln`], `wide`'s algorithm in one generic copy (a
 //! Cephes-style rational approximation on the mantissa, accurate near 1) computes within 1 ulp
 //! of glibc's `log` on 2·10⁶ random arguments in each of [0.5, 2], [0.999, 1.001],
 //! [10⁻³⁰⁰, 10⁻²⁰⁰] and [1, 10³⁰⁰]. It returns −∞ for subnormal arguments, so those are scaled
 //! by 2²⁰⁰ first ([`ln_any`]). The kernels' bounds are asserted by the worst-case hunt in
 //! `tests/kernels_accuracy.rs`.
 
-use wide::f64x4;
+use crate::simd::Lanes;
 
 use super::{RadialFunction, Scale, SquaredDistance};
 
@@ -86,41 +86,41 @@ impl Polyharmonic {
 const TINY_SCALE: f64 = 1.606_938_044_258_990_3e60;
 const TINY_SCALE_LN: f64 = 138.629_436_111_989_06;
 
-/// ln x for any x ≥ 0 (−∞ at 0): `wide`'s `ln`, which takes subnormals for zero, with them
+/// ln x for any x ≥ 0 (−∞ at 0): [`Lanes::ln`], which takes subnormals for zero, with them
 /// scaled into the normal range first.
 #[inline(always)]
-fn ln_any(x: f64x4) -> f64x4 {
-    let tiny = x.simd_lt(f64x4::splat(f64::MIN_POSITIVE));
-    let scaled = tiny.select(x * f64x4::splat(TINY_SCALE), x);
-    scaled.ln() - tiny.select(f64x4::splat(TINY_SCALE_LN), f64x4::ZERO)
+fn ln_any<V: Lanes>(x: V) -> V {
+    let tiny = x.simd_lt(V::splat(f64::MIN_POSITIVE));
+    let scaled = tiny.select(x * V::splat(TINY_SCALE), x);
+    scaled.ln() - tiny.select(V::splat(TINY_SCALE_LN), V::ZERO)
 }
 
 /// s^m·ln(s + t)·… : ½·(s + t)^m·ln(s + t) to first order in `t`, 0 where s = 0, from
 /// `power_below` = s^(m−1).
 #[inline(always)]
-fn half_power_log(r2: SquaredDistance, m: f64, power_below: f64x4) -> f64x4 {
+fn half_power_log<V: Lanes>(r2: SquaredDistance<V>, m: f64, power_below: V) -> V {
     let log = ln_any(r2.square);
     let power = power_below * r2.square;
-    let first_order = r2.rest * power_below * f64x4::splat(m).mul_add(log, f64x4::ONE);
-    let value = f64x4::splat(0.5) * power.mul_add(log, first_order);
-    let value = r2.square.simd_eq(f64x4::ZERO).select(f64x4::ZERO, value);
+    let first_order = r2.rest * power_below * V::splat(m).mul_add(log, V::ONE);
+    let value = V::splat(0.5) * power.mul_add(log, first_order);
+    let value = r2.square.simd_eq(V::ZERO).select(V::ZERO, value);
     r2.where_overflowed(value, f64::INFINITY)
 }
 
 /// S^m·√S for S = `square + rest` (m ≥ 0): see the module doc.
 #[inline(always)]
-fn odd_power(r2: SquaredDistance, m: u32) -> f64x4 {
+fn odd_power<V: Lanes>(r2: SquaredDistance<V>, m: u32) -> V {
     let (s, t) = (r2.square, r2.rest);
     let r = s.sqrt();
     let residual = (-r).mul_add(r, s) + t;
-    let half_residual = f64x4::splat(0.5) * residual;
+    let half_residual = V::splat(0.5) * residual;
     let value = match m {
         0 => r + half_residual * r / s,
         1 => s.mul_add(r, r * (t + half_residual)),
         2 => {
             let square = s * s;
             let square_error = s.mul_add(s, -square);
-            let correction = s.mul_add(f64x4::splat(2.0) * t + half_residual, square_error);
+            let correction = s.mul_add(V::splat(2.0) * t + half_residual, square_error);
             square.mul_add(r, r * correction)
         }
         _ => {
@@ -129,21 +129,21 @@ fn odd_power(r2: SquaredDistance, m: u32) -> f64x4 {
                 below *= s;
             }
             let power = below * s;
-            let correction = f64x4::splat(f64::from(m)).mul_add(t, half_residual);
+            let correction = V::splat(f64::from(m)).mul_add(t, half_residual);
             power.mul_add(r, r * below * correction)
         }
     };
     // s = 0: r = 0 and the first-order terms are 0·(…): the power is 0 (with m = 0, 0/0).
-    let value = s.simd_eq(f64x4::ZERO).select(f64x4::ZERO, value);
+    let value = s.simd_eq(V::ZERO).select(V::ZERO, value);
     r2.where_overflowed(value, f64::INFINITY)
 }
 
 impl RadialFunction for Linear {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         let r2 = self.scale.apply(r2);
         // 0 − r, not −r: φ(0) is +0, an exact zero like every other kernel's.
-        r2.where_overflowed(f64x4::ZERO - r2.value().sqrt(), f64::NEG_INFINITY)
+        r2.where_overflowed(V::ZERO - r2.value().sqrt(), f64::NEG_INFINITY)
     }
 
     fn reference(&self, r: f64) -> f64 {
@@ -153,7 +153,7 @@ impl RadialFunction for Linear {
 
 impl RadialFunction for Cubic {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         odd_power(self.scale.apply(r2), 1)
     }
 
@@ -164,9 +164,9 @@ impl RadialFunction for Cubic {
 
 impl RadialFunction for Quintic {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         // 0 − r⁵, not −r⁵: φ(0) is +0.
-        f64x4::ZERO - odd_power(self.scale.apply(r2), 2)
+        V::ZERO - odd_power(self.scale.apply(r2), 2)
     }
 
     fn reference(&self, r: f64) -> f64 {
@@ -176,8 +176,8 @@ impl RadialFunction for Quintic {
 
 impl RadialFunction for ThinPlateSpline {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
-        half_power_log(self.scale.apply(r2), 1.0, f64x4::ONE)
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
+        half_power_log(self.scale.apply(r2), 1.0, V::ONE)
     }
 
     fn reference(&self, r: f64) -> f64 {
@@ -188,13 +188,13 @@ impl RadialFunction for ThinPlateSpline {
 
 impl RadialFunction for Polyharmonic {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         let r2 = self.scale.apply(r2);
         let m = self.degree / 2;
         if self.degree % 2 == 1 {
             odd_power(r2, m)
         } else {
-            let mut power_below = f64x4::ONE;
+            let mut power_below = V::ONE;
             for _ in 1..m {
                 power_below *= r2.square;
             }

@@ -7,7 +7,7 @@
 //! 2.5 u (inverse multiquadric), 2 u (inverse quadratic), and an error of e·u is at most e ulp.
 //! `inverse_quadratic` never takes a square root.
 
-use wide::f64x4;
+use crate::simd::Lanes;
 
 use super::{RadialFunction, Scale, SquaredDistance};
 
@@ -34,10 +34,10 @@ pub struct InverseQuadratic {
 /// 1 + r², rounded once from its exact value (to within the remainder's own 2⁻¹⁰⁴): the
 /// argument of all three.
 #[inline(always)]
-fn one_plus(r2: SquaredDistance) -> f64x4 {
-    let sum = f64x4::ONE + r2.square;
-    let square_part = sum - f64x4::ONE;
-    let error = (f64x4::ONE - (sum - square_part)) + (r2.square - square_part);
+fn one_plus<V: Lanes>(r2: SquaredDistance<V>) -> V {
+    let sum = V::ONE + r2.square;
+    let square_part = sum - V::ONE;
+    let error = (V::ONE - (sum - square_part)) + (r2.square - square_part);
     sum + (error + r2.rest)
 }
 
@@ -70,7 +70,7 @@ impl InverseQuadratic {
 
 impl RadialFunction for Multiquadric {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         let r2 = self.scale.apply(r2);
         r2.where_overflowed(-one_plus(r2).sqrt(), f64::NEG_INFINITY)
     }
@@ -83,9 +83,9 @@ impl RadialFunction for Multiquadric {
 
 impl RadialFunction for InverseMultiquadric {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         let r2 = self.scale.apply(r2);
-        r2.where_overflowed(f64x4::ONE / one_plus(r2).sqrt(), 0.0)
+        r2.where_overflowed(V::ONE / one_plus(r2).sqrt(), 0.0)
     }
 
     fn reference(&self, r: f64) -> f64 {
@@ -96,9 +96,9 @@ impl RadialFunction for InverseMultiquadric {
 
 impl RadialFunction for InverseQuadratic {
     #[inline(always)]
-    fn lanes(&self, r2: SquaredDistance) -> f64x4 {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
         let r2 = self.scale.apply(r2);
-        r2.where_overflowed(f64x4::ONE / one_plus(r2), 0.0)
+        r2.where_overflowed(V::ONE / one_plus(r2), 0.0)
     }
 
     fn reference(&self, r: f64) -> f64 {

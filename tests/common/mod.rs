@@ -7,13 +7,9 @@ use pairkernel::{Kernel, Nodes, Plan, Schedule, Stores};
 use proptest::prelude::*;
 use twofloat::TwoFloat;
 
-/// The bound the crate promises for the default accuracy, in ulps of the exact value: 2 in
-/// builds with FMA, 3 without (see the crate's `arithmetic` module).
-pub const ULP_BOUND: f64 = if cfg!(target_feature = "fma") {
-    2.0
-} else {
-    3.0
-};
+/// The bound the crate promises for the default accuracy, in ulps of the exact value (every
+/// SIMD path fuses its multiply-adds, so every build has the same bound).
+pub const ULP_BOUND: f64 = 2.0;
 
 /// The bound for `Accuracy::Fast`, in ulps of the exact value.
 pub const FAST_ULP_BOUND: f64 = 11.0;
@@ -182,25 +178,19 @@ pub fn awkward_plans() -> Vec<Plan> {
     plans
 }
 
-/// The documented bound of each kernel in ulps of the exact value (default accuracy; one more
-/// in builds without FMA). See each kernel family's module doc for the analysis.
+/// The documented bound of each kernel in ulps of the exact value (default accuracy). See each
+/// kernel family's module doc for the analysis.
 pub fn kernel_bound(kernel: &Kernel) -> f64 {
-    let no_fma = if cfg!(target_feature = "fma") {
-        0.0
-    } else {
-        1.0
-    };
-    no_fma
-        + match *kernel {
-            Kernel::Phi => 2.0,
-            Kernel::Linear { .. } => 1.5,
-            Kernel::Cubic { .. } | Kernel::Quintic { .. } => 1.5,
-            Kernel::ThinPlateSpline { .. } => 4.0,
-            Kernel::Multiquadric { .. } => 1.5,
-            Kernel::InverseMultiquadric { .. } => 2.5,
-            Kernel::InverseQuadratic { .. } => 2.0,
-            Kernel::Gaussian { .. } => 3.0,
-            Kernel::Polyharmonic { degree, .. } => f64::from(degree / 2).max(1.5) + 2.5,
-            _ => unreachable!(),
-        }
+    match *kernel {
+        Kernel::Phi => 2.0,
+        Kernel::Linear { .. } => 1.5,
+        Kernel::Cubic { .. } | Kernel::Quintic { .. } => 1.5,
+        Kernel::ThinPlateSpline { .. } => 4.0,
+        Kernel::Multiquadric { .. } => 1.5,
+        Kernel::InverseMultiquadric { .. } => 2.5,
+        Kernel::InverseQuadratic { .. } => 2.0,
+        Kernel::Gaussian { .. } => 3.0,
+        Kernel::Polyharmonic { degree, .. } => f64::from(degree / 2).max(1.5) + 2.5,
+        _ => unreachable!(),
+    }
 }

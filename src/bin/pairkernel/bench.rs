@@ -222,8 +222,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         }
         writeln!(
             report,
-            "bench: SIMD [{}], {}, median of {} reps, threads {}",
-            pairkernel::simd_features().join(" "),
+            "bench: SIMD path {}, {}, median of {} reps, threads {}",
+            crate::simd_label(),
             fixed.join(", "),
             args.reps,
             if args.no_pin {

@@ -72,8 +72,8 @@ pub fn run(args: &ExperimentArgs) -> Result<(), Failure> {
     )?;
     writeln!(
         report,
-        "build: SIMD [{}], tile {tile_rows} x {tile_cols}, {threads} threads, {pinning}",
-        pairkernel::simd_features().join(" ")
+        "build: SIMD path {}, tile {tile_rows} x {tile_cols}, {threads} threads, {pinning}",
+        crate::simd_label()
     )?;
 
     // Warm-up, which also allocates the buffer reused below (fallibly, unlike `vec!`).

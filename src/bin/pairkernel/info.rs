@@ -19,9 +19,20 @@ pub fn run() -> Result<(), Failure> {
     };
     writeln!(report, "pairkernel {}", env!("CARGO_PKG_VERSION"))?;
     writeln!(report, "built by: {}", env!("PAIRKERNEL_RUSTC_VERSION"))?;
+    let available: Vec<&str> = pairkernel::simd::SimdPath::available_paths()
+        .iter()
+        .map(|path| path.name())
+        .collect();
     writeln!(
         report,
-        "SIMD features: {}",
+        "SIMD path: {} (chosen at run time; this CPU has {}; {} forces one)",
+        crate::simd_label(),
+        available.join(", "),
+        pairkernel::simd::ENV_SIMD,
+    )?;
+    writeln!(
+        report,
+        "build target features: {} (the portable path's code)",
         pairkernel::simd_features().join(" ")
     )?;
     writeln!(

@@ -75,7 +75,7 @@ pub fn run(args: &InterpolateArgs) -> Result<(), Failure> {
             None => b,
         }
     };
-    let simd = pairkernel::simd_features().join(" ");
+    let simd = crate::simd_label();
     println!(
         "kernel {}, {}-D, threads {} ({simd}), medians of {}",
         args.kernel,

@@ -121,6 +121,15 @@ pub fn time(
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// The SIMD path the kernels take in this process, for reports: e.g. `avx2`, or the error if
+/// `PAIRKERNEL_SIMD` names a path this CPU lacks.
+pub fn simd_label() -> String {
+    match pairkernel::simd::SimdPath::detected() {
+        Ok(path) => path.name().to_string(),
+        Err(error) => format!("({error})"),
+    }
+}
+
 pub fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]

@@ -328,7 +328,7 @@ pub fn measure(
         return Ok(Vec::new()); // stopped during the warm-up: nothing timed
     }
 
-    let simd = pairkernel::simd_features().join(" ");
+    let simd = crate::simd_label();
     let rate = |seconds: f64| (n * n) as f64 / 1e9 / seconds;
     let mut measurements = Vec::new();
     for (variant, times) in variants.iter().zip(&mut kernel_s) {

@@ -216,7 +216,7 @@ fn draw_figures(
         format!(
             "{what} — {}, {cores} cores, SIMD {}",
             pairkernel::machine::cpu_model().unwrap_or_else(|| "unknown CPU".into()),
-            pairkernel::simd_features().join("+")
+            crate::simd_label()
         )
     };
     let n_of = |r: &Row| r.n as f64;
