@@ -56,7 +56,7 @@
 //!   bands write L-shaped, disjoint parts of the output through `window.rs`, the crate's one
 //!   shared-pointer abstraction.
 //! - Stores ([`Stores`], `store.rs`): plain, or streaming (non-temporal, `std::arch`) where
-//!   that measured faster: into reused outputs larger than a quarter of the last-level cache.
+//!   that measured faster on Zen 3 and Zen 4: outputs larger than eight times one core's L2.
 //! - Memory (`memory.rs`): a new matrix of 2 MiB or more is a 2 MiB-aligned anonymous mapping
 //!   advised for transparent huge pages, first touched by the threads that compute it: page
 //!   faults, not arithmetic, bound the filling of fresh memory. [`KernelMatrix`] owns it.

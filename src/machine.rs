@@ -1,8 +1,7 @@
 //! What the crate can learn about the machine it runs on: cache sizes, the CPU's name, and the
 //! memory it can still give.
 //!
-//! [`Stores::Auto`](crate::Stores::Auto) sizes its streaming threshold from the last-level
-//! cache; the binary reports all of it (`pairkernel info`) and records it in tuning files.
+//! [`Stores::Auto`](crate::Stores::Auto) sizes its streaming threshold from the L2 cache; the binary reports all of it (`pairkernel info`) and records it in tuning files.
 //! Large allocations are compared with [`available_memory`] first. Read from Linux's sysfs,
 //! `/proc/cpuinfo` and `/proc/meminfo`; elsewhere every field is `None`.
 
@@ -183,8 +182,7 @@ fn parse_cache_size(text: &str) -> Option<usize> {
 /// the same memory on the same threads. The binary's `bench` subcommand reports each kernel
 /// time against it.
 ///
-/// With [`Stores::Auto`](crate::Stores::Auto), `out` counts as reused memory (as in `_into`);
-/// to measure the floor of new memory, allocate it with
+/// To measure the floor of new memory, allocate it with
 /// [`KernelMatrix::zeros`](crate::KernelMatrix::zeros) just before.
 ///
 /// ```

@@ -410,7 +410,7 @@ impl<K: KernelChoice> Plan<K> {
             });
         }
         let isa = self.simd.resolve()?;
-        let streaming = store::choose(self.stores, out.len(), false);
+        let streaming = store::choose(self.stores, out.len());
         self.threads.run(|parallelism| match streaming {
             false => fill_constant::<Plain>(isa, out, cols, tile.band_rows, parallelism, 1.0),
             true => fill_constant::<Streaming>(isa, out, cols, tile.band_rows, parallelism, 1.0),
@@ -423,11 +423,11 @@ impl<K: KernelChoice> Plan<K> {
         check_dimensions(rows, cols)?;
         let mut matrix =
             KernelMatrix::zeros_checked(rows.len(), cols.len(), !self.allow_overcommit)?;
-        self.fill(rows, cols, square, true, matrix.as_mut_slice())?;
+        self.fill(rows, cols, square, matrix.as_mut_slice())?;
         Ok(matrix)
     }
 
-    /// Checks `out`'s length, then fills it; the memory is reused (not fresh).
+    /// Checks `out`'s length, then fills it.
     fn fill_into(
         &self,
         rows: &Nodes,
@@ -446,7 +446,7 @@ impl<K: KernelChoice> Plan<K> {
                 cols: cols.len(),
             });
         }
-        self.fill(rows, cols, square, false, out)
+        self.fill(rows, cols, square, out)
     }
 
     /// Validates the plan (tile, thread count) and puts the tile in the kernel's units for a
@@ -464,15 +464,8 @@ impl<K: KernelChoice> Plan<K> {
     }
 
     /// Fills `out` (length checked) by the schedule and stores this plan chooses: `square` when
-    /// rows and cols are the same nodes, `fresh` when `out` was just allocated.
-    fn fill(
-        &self,
-        rows: &Nodes,
-        cols: &Nodes,
-        square: bool,
-        fresh: bool,
-        out: &mut [f64],
-    ) -> Result<(), Error> {
+    /// rows and cols are the same nodes.
+    fn fill(&self, rows: &Nodes, cols: &Nodes, square: bool, out: &mut [f64]) -> Result<(), Error> {
         let tile = self.tile_for(rows.len())?;
         let isa = self.simd.resolve()?;
         self.kernel.run_fill(FillJob {
@@ -483,7 +476,7 @@ impl<K: KernelChoice> Plan<K> {
             rows,
             cols,
             symmetric: square && self.schedule != Schedule::Rows,
-            streaming: store::choose(self.stores, out.len(), fresh),
+            streaming: store::choose(self.stores, out.len()),
             tile,
             out,
         })

@@ -10,8 +10,13 @@
 //! N = 1000 (8 MB: 5.09 against 4.90 G entries/s; N = 600: 4.51 against 4.16), streaming ones
 //! from N = 1200 (11.5 MB: 4.08 against 3.58) on, by up to 40% at N = 3000. On one thread the
 //! two stay within 8% of each other at every N. Into fresh pages they measured the same within
-//! 5%. So [`Stores::Auto`] streams into a reused output larger than a quarter of the last-level
-//! cache (which the output shares with everything else); see [`choose`].
+//! 5%. On a 2-core Zen 3 (512 KiB L2, the same 32 MiB L3), after the runtime-dispatch rework,
+//! streaming won already at N = 1000 (8 MB: 1.08 against 0.84 G entries/s, symmetric, two
+//! threads; 2.12 against 1.81 with `Accuracy::Fast`), and into fresh pages too at N = 1000 and
+//! 3000 (0.56 against 0.46 at N = 3000), equal at 10000. The two machines share their L3 size
+//! and differ in L2, which puts the crossover of both: [`Stores::Auto`] streams into any
+//! output, reused or fresh, larger than eight times one core's L2 (4 MiB on Zen 3, 8 MiB on
+//! Zen 4: N ≈ 1000 on Zen 4, where plain stores still won); see [`choose`].
 //!
 //! Alignment: a streaming store needs a 32-byte aligned lane group, and writes best whole
 //! 64-byte lines, which the symmetric kernel's 8-entry segments are when rows start on a line
@@ -34,13 +39,12 @@ use crate::simd::{Lanes, fence_streaming_stores};
 /// Every choice gives the same bits; only the speed differs.
 ///
 /// # Platform-specific behavior
-/// Streaming stores exist only in x86_64 builds with AVX enabled (e.g. `-C target-cpu=native`
-/// on any x86_64 machine of the last decade). In other builds `Streaming` stores plainly.
+/// Streaming stores exist on x86-64 (every SIMD path); elsewhere `Streaming` stores plainly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Stores {
-    /// Streaming stores for a reused output larger than a quarter of the last-level cache
-    /// (fastest into a [`KernelMatrix`](crate::KernelMatrix) with a multiple of 8 columns, whose
-    /// rows start on cache lines); plain stores otherwise, and always for new memory.
+    /// Streaming stores for an output larger than eight times one core's L2 cache (fastest
+    /// into a [`KernelMatrix`](crate::KernelMatrix) with a multiple of 8 columns, whose rows
+    /// start on cache lines); plain stores for smaller ones.
     #[default]
     Auto,
     /// Ordinary stores, which keep the output in cache.
@@ -49,44 +53,35 @@ pub enum Stores {
     Streaming,
 }
 
-/// The last-level cache assumed where the system does not tell its size: 32 MiB, the L3 of a
-/// Zen 4 core complex.
-const DEFAULT_LAST_LEVEL_CACHE_BYTES: usize = 32 << 20;
+/// The L2 assumed where the system does not tell its size: 1 MiB, a Zen 4 core's.
+const DEFAULT_L2_BYTES: usize = 1 << 20;
 
 impl Stores {
-    /// Whether this build has streaming stores (an x86_64 build with AVX); without them
+    /// Whether this platform has streaming stores (x86-64); without them
     /// [`Stores::Streaming`] stores plainly.
     pub fn streaming_available() -> bool {
         STREAMING_AVAILABLE
     }
 }
 
-/// Outputs larger than this many bytes stream under [`Stores::Auto`]: a quarter of the
-/// last-level cache ([`crate::machine::cache_sizes`], read once), else of
-/// [`DEFAULT_LAST_LEVEL_CACHE_BYTES`]. A quarter: measured, see the module docs.
+/// Outputs larger than this many bytes stream under [`Stores::Auto`]: eight times one core's
+/// L2 cache ([`crate::machine::cache_sizes`], read once), else [`DEFAULT_L2_BYTES`]'s. Eight L2s: measured on Zen 3 and Zen 4, see the module docs.
 pub(crate) fn streaming_min_bytes() -> usize {
     static THRESHOLD: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THRESHOLD.get_or_init(|| {
-        crate::machine::cache_sizes()
-            .last_level()
-            .unwrap_or(DEFAULT_LAST_LEVEL_CACHE_BYTES)
-            / 4
-    })
+    *THRESHOLD.get_or_init(|| crate::machine::cache_sizes().l2.unwrap_or(DEFAULT_L2_BYTES) * 8)
 }
 
 /// Whether this platform has a streaming store path at all.
 pub(crate) use crate::simd::STREAMING_AVAILABLE;
 
-/// Whether to stream into an output of `len` entries: `fresh` is true for memory just allocated
-/// (its pages not yet touched).
-pub(crate) fn choose(stores: Stores, len: usize, fresh: bool) -> bool {
+/// Whether to stream into an output of `len` entries.
+pub(crate) fn choose(stores: Stores, len: usize) -> bool {
     match stores {
         Stores::Plain => false,
         Stores::Streaming => STREAMING_AVAILABLE,
         Stores::Auto => {
-            STREAMING_AVAILABLE
-                && !fresh
-                && len.saturating_mul(size_of::<f64>()) > streaming_min_bytes()
+            // Fresh or reused memory alike (measured: see the module docs).
+            STREAMING_AVAILABLE && len.saturating_mul(size_of::<f64>()) > streaming_min_bytes()
         }
     }
 }
@@ -206,15 +201,11 @@ mod tests {
     }
 
     #[test]
-    fn auto_streams_only_large_reused_outputs() {
+    fn auto_streams_only_large_outputs() {
         let big = streaming_min_bytes() / 8 + 1;
-        assert_eq!(choose(Stores::Auto, big, false), STREAMING_AVAILABLE);
-        assert!(!choose(Stores::Auto, big, true), "fresh memory");
-        assert!(
-            !choose(Stores::Auto, big - 1, false),
-            "fits in a quarter of the cache"
-        );
-        assert!(!choose(Stores::Plain, big, false));
-        assert_eq!(choose(Stores::Streaming, 4, true), STREAMING_AVAILABLE);
+        assert_eq!(choose(Stores::Auto, big), STREAMING_AVAILABLE);
+        assert!(!choose(Stores::Auto, big - 1), "fits in eight L2s");
+        assert!(!choose(Stores::Plain, big));
+        assert_eq!(choose(Stores::Streaming, 4), STREAMING_AVAILABLE);
     }
 }
