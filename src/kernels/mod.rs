@@ -297,8 +297,8 @@ impl<F: RadialFunction + Clone + fmt::Debug> KernelChoice for F {
 /// Relative bounds, in ulp of the exact value of the given f64 coordinates and ε, for results
 /// in the normal range (a subnormal Gaussian value is within the same bound in units of the
 /// smallest subnormal). `thin_plate_spline` keeps its relative bound where it cancels, at
-/// r = 1: r² is carried exactly there, so ln r² comes out relatively accurate. One more ulp in
-/// builds without FMA.
+/// r = 1: r² is carried exactly there, so ln r² comes out relatively accurate. The same on
+/// every SIMD path and in every build.
 /// The bounds are those of the default [`Accuracy`](crate::Accuracy), from each family's error
 /// analysis (in its module) and asserted by a worst-case hunt in `tests/kernels_accuracy.rs`;
 /// the README has the worst cases found.
