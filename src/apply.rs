@@ -1,34 +1,51 @@
 //! Matrix-free products: `y = C·x` for the P × Q cross matrix `C[i][j] = φ(|pᵢ − qⱼ|)` (and the
 //! kernel matrix, `C = D`), without ever storing `C`.
 //!
-//! Memory is O((P + Q)·k). The entries come from the one copy of the distance-and-cubic
-//! arithmetic ([`crate::arithmetic`]), four columns at a time, and are multiplied into the
-//! right-hand sides at once.
+//! Memory is O((P + Q)·k). The entries come from the one copy of the entry arithmetic (the
+//! micro-kernel, [`crate::block`]), and are multiplied into the right-hand sides at once; `k`
+//! right-hand sides are done in passes of up to [`MAX_RHS_PER_PASS`], one square root serving
+//! every right-hand side of a pass.
 //!
-//! Blocking: rows in blocks (the plan's tile rows; the unit of parallel work), columns in blocks
-//! whose nodes and right-hand-side values fit in L1 together, so that every row of a block
-//! sweeps them from cache. `k` right-hand sides are done in passes of up to [`MAX_RHS_PER_PASS`]:
-//! one square root serves every right-hand side of a pass.
+//! # The one summation order
+//! `y[i][m]` is the naive loop's sum: `s = 0; for j in 0..Q { s = Cᵢⱼ·x[j][m] + s }`, one fused
+//! multiply-add per term, `j` increasing. Every schedule, block shape, thread count and SIMD
+//! path keeps that order, so they all give the same bits — and a test can rebuild them from
+//! the kernel matrix's entries with a scalar loop. Parallelism comes from the rows (each row
+//! its own chain), never from splitting a row's sum.
 //!
-//! Summation order, which makes the result bitwise identical for every thread count and tile
-//! shape: `y[i][m]` is accumulated in four per-lane partial sums, lane `l` adding the terms of
-//! columns `j ≡ l (mod 4)` in increasing `j` (one fused multiply-add each: `s = φ·x + s`), and
-//! the lanes are combined as `(s₀ + s₁) + (s₂ + s₃)`. Column blocks only cut that sequence, they
-//! do not reorder it. The last, partial lane group goes through the same arithmetic, its lanes
-//! past the last column masked to zero.
+//! # Two schedules, the same bits
+//! - **Rows** ([`cross_apply`] with `symmetric` false): rows in lanes (four row nodes per
+//!   vector), each column node splatted, so one chain per lane runs over `j` in order. Rows are
+//!   cut into bands (the unit of parallel work) and columns into blocks whose nodes and
+//!   right-hand sides stay in L1 while a band's rows sweep them.
+//! - **Symmetric** (a kernel matrix, `rows` and `cols` the same nodes): each pair `{i, j}`
+//!   computed once and added to both chains, `yᵢ += Dᵢⱼ·xⱼ` and `yⱼ += Dᵢⱼ·xᵢ` — half the square
+//!   roots. The nodes are cut into blocks; block pair `(I, J)`, `I ≤ J`, adds `J`'s columns to
+//!   `I`'s chains and `I`'s columns to `J`'s. Chain `yᵢ` needs its terms in column order:
+//!   blocks `J < I` (as the column side of pair `(J, I)`), then `I` itself, then `J > I` (as the
+//!   row side of `(I, J)`). Running pair `(I, J)` at step `I + J` gives every chain exactly
+//!   that order, and the pairs of one step share no block (`I < s/2 < J`, and the diagonal
+//!   `(s/2, s/2)` alone), so each step's pairs run in parallel on disjoint state. The block size
+//!   changes only the speed.
 //!
-//! Infinite entries: an entry is `±∞` where φ exceeds `f64::MAX`, and `∞ · 0` is NaN, while a
-//! zero weight contributes exactly nothing to the exact sum. When an entry may overflow (φ at
-//! the largest possible distance, or at 0, is 10³⁰⁰ or more: see [`may_overflow`]), every term
-//! is added only where its weight is non-zero: one blend per term, paid only then. An infinite entry with a non-zero weight still gives ±∞, as the exact sum does;
-//! terms that overflow in both directions (infinite entries or products beyond `f64::MAX`, of
-//! both signs, in one row) give NaN, as f64 summation must, although the exact sum may be
-//! finite.
+//! Inside a pair the micro-kernel computes 4 × 4 entries (four rows of `I` against a lane
+//! group of `J`): the column side adds them to `J`'s chains (lanes are columns, each row's
+//! weight splatted, rows in order), and, transposed in registers, the row side adds them to
+//! `I`'s chains (lanes are rows, each column's weight splatted, columns in order).
+//!
+//! # Infinite entries
+//! An entry is `±∞` where φ exceeds `f64::MAX`, and `∞ · 0` is NaN, while a zero weight
+//! contributes exactly nothing to the exact sum. When an entry may overflow (φ at the largest
+//! possible distance, or at 0, is 10³⁰⁰ or more: see [`may_overflow`]), a term is added only
+//! where its weight is non-zero, a test paid only then. An infinite entry with a non-zero
+//! weight still gives ±∞, as the exact sum does; terms that overflow in both directions
+//! (infinite entries or products beyond `f64::MAX`, of both signs, in one row) give NaN, as f64
+//! summation must, although the exact sum may be finite.
 
 use std::marker::PhantomData;
 
 use crate::arithmetic::EntryArithmetic;
-use crate::block::{Dimension, LANES, row_block, splat_row};
+use crate::block::{Dimension, LANES, block, group_lanes, splatted_block};
 use crate::error::Error;
 use crate::kernels::RadialFunction;
 use crate::memory::check_available;
@@ -37,22 +54,28 @@ use crate::simd::{Isa, Lanes, SimdTask};
 use crate::threads::Parallelism;
 use crate::tile::BandInputs;
 
-/// Right-hand sides per pass: their accumulators stay in registers (16 of them, plus the node
-/// differences, fit the 32 vector registers of AVX-512VL builds).
+/// Right-hand sides per pass: their chains stay in registers (16 of them, plus the entries,
+/// fit the 32 vector registers of AVX-512VL builds).
 pub(crate) const MAX_RHS_PER_PASS: usize = 16;
 
-/// Rows whose partial sums a sweep keeps (a row block is swept in runs of at most this many):
-/// bounds the accumulators to 256 × 16 × 32 bytes = 128 KiB whatever the plan's tile, and so
-/// keeps them out of the allocator's way. Rows are independent, so the bits do not change.
+/// Rows whose chains a sweep keeps (a band is swept in runs of at most this many): bounds the
+/// chains to 256 × 16 × 8 bytes = 32 KiB whatever the plan's tile. Rows are independent, so the
+/// bits do not change.
 const MAX_ROWS_PER_SWEEP: usize = 256;
 
-/// Bytes of L1 a column block may fill: half of a 48 KiB L1d, the rest for the row
-/// accumulators and whatever else is there.
+/// Bytes of L1 a block of column nodes and their weights (and, symmetric, their chains) may
+/// fill: half of a 48 KiB L1d, the rest for the row side and whatever else is there.
 const COLUMN_BLOCK_BYTES: usize = 24 << 10;
 
 /// Entries this large or larger count as possibly infinite: then zero weights are skipped.
 /// Far below `f64::MAX`, so that the rounding of the distance bound cannot matter.
 const OVERFLOW_MARGIN: f64 = 1e300;
+
+/// One column's weights in a pass: `x[j][first + m]` for `m < pass`, zero beyond.
+type Weights<const K: usize> = [f64; K];
+
+/// The chains of one lane group of four nodes in a pass: `[m][lane]`.
+type GroupChains<const K: usize> = [[f64; LANES]; K];
 
 /// Whether an entry between `rows` and `cols` may be infinite: φ at distance 0 and at an upper
 /// bound of every distance (the diagonal of the nodes' bounding box, rounded up) is compared
@@ -77,12 +100,26 @@ fn may_overflow<F: RadialFunction>(kernel: &F, rows: &Nodes, cols: &Nodes) -> bo
     })
 }
 
+/// How a product is laid out over the machine: the plan's row band (rows schedule) and
+/// whether rows and columns are one node set whose pairs are computed once.
+#[derive(Clone, Copy)]
+pub(crate) struct ApplyShape {
+    /// Rows per band, the rows schedule's unit of parallel work (rounded up to whole groups).
+    pub row_block: usize,
+    /// Lane groups per column tile: the symmetric schedule's blocks are at most this long
+    /// (see [`symmetric_block_groups`]).
+    pub groups_per_tile: usize,
+    /// The symmetric schedule: `rows` and `cols` are the same nodes.
+    pub symmetric: bool,
+}
+
 /// Computes `y = C·x` for `k` right-hand sides: `x` is `Q × k` row-major (entry `j`, right-hand
 /// side `m` at `j·k + m`), `y` is `P × k` row-major. Lengths and finiteness have been checked.
 ///
 /// # Errors
-/// [`Error::WorkspaceAllocationFailed`] if a pass's packed right-hand sides (as large as `x`
-/// for k ≤ 16) cannot be allocated; nothing is written to `y` before the first pass's packing.
+/// [`Error::WorkspaceAllocationFailed`] if a pass's packed weights (as large as `x` for
+/// k ≤ 16) or, symmetric, its chains (as large as `y`) cannot be allocated; nothing is written
+/// to `y` before the first pass's packing.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     isa: Isa,
@@ -91,7 +128,7 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     x: &[f64],
     k: usize,
     y: &mut [f64],
-    row_block: usize,
+    shape: ApplyShape,
     parallelism: Parallelism,
 ) -> Result<(), Error> {
     if y.is_empty() {
@@ -102,17 +139,17 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     for first_rhs in (0..k).step_by(MAX_RHS_PER_PASS) {
         let pass = MAX_RHS_PER_PASS.min(k - first_rhs);
         // Compiled for five widths only (each is a copy of the whole product for every kernel
-        // and dimension): a pass of 3 runs at width 4 with a zero fourth column, one more FMA
-        // per lane group, which leaves the other columns' bits alone.
+        // and dimension): a pass of 3 runs at width 4 with a zero fourth weight, whose chain
+        // is dropped, which leaves the other columns' bits alone.
         macro_rules! run_pass {
             ($($width:literal)*) => {
                 match pass.next_power_of_two() {
                     $($width => match may_overflow {
                         false => apply_pass::<A, F, D, $width, false>(
-                            isa, inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
+                            isa, inputs, x, (k, first_rhs, pass), y, shape, parallelism,
                         ),
                         true => apply_pass::<A, F, D, $width, true>(
-                            isa, inputs, x, (k, first_rhs, pass), y, row_block, parallelism,
+                            isa, inputs, x, (k, first_rhs, pass), y, shape, parallelism,
                         ),
                     },)*
                     _ => unreachable!("a pass has 1 ..= MAX_RHS_PER_PASS right-hand sides"),
@@ -124,7 +161,7 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     Ok(())
 }
 
-/// One pass: right-hand sides `first_rhs .. first_rhs + pass` (`pass` ≤ `K`, the columns past
+/// One pass: right-hand sides `first_rhs .. first_rhs + pass` (`pass` ≤ `K`, the weights past
 /// it zero); `SKIP_ZERO_WEIGHTS` when an entry may be infinite.
 #[allow(clippy::too_many_arguments)]
 fn apply_pass<
@@ -139,53 +176,123 @@ fn apply_pass<
     x: &[f64],
     (k, first_rhs, pass): (usize, usize, usize),
     y: &mut [f64],
-    row_block: usize,
+    shape: ApplyShape,
     parallelism: Parallelism,
 ) -> Result<(), Error> {
-    let packed = pack_rhs::<K>(x, inputs.col_count, k, first_rhs, pass)?;
-    let dim = inputs.dim.get();
-    let groups_per_block = (COLUMN_BLOCK_BYTES / (size_of::<[f64; LANES]>() * (dim + K))).max(1);
-    let block_len = row_block * k;
-    // LOOP 3: blocks of rows, the unit of parallel work, swept in runs of bounded length.
-    parallelism.for_each_band(y, block_len, |block, y_block| {
-        isa.run(RowBlock::<A, F, D, K, SKIP_ZERO_WEIGHTS> {
+    let q = inputs.col_count;
+    let weights: Vec<Weights<K>> = workspace(q, |j| {
+        std::array::from_fn(|m| {
+            if m < pass {
+                x[j * k + first_rhs + m]
+            } else {
+                0.0
+            }
+        })
+    })?;
+    let pass = (k, first_rhs, pass);
+    if shape.symmetric {
+        return symmetric_pass::<A, F, D, K, SKIP_ZERO_WEIGHTS>(
+            isa,
             inputs,
-            first_row: block * row_block,
-            packed: &packed,
-            groups_per_block,
-            pass: (k, first_rhs, pass),
-            y_block,
+            &weights,
+            pass,
+            y,
+            shape.groups_per_tile,
+            parallelism,
+        );
+    }
+    let dim = inputs.dim.get();
+    let column_bytes = size_of::<f64>() * (dim + K);
+    let cols_per_block = (COLUMN_BLOCK_BYTES / column_bytes).next_multiple_of(LANES);
+    let row_block = shape.row_block.next_multiple_of(LANES);
+    // LOOP 3: bands of rows, the unit of parallel work, swept in runs of bounded length.
+    parallelism.for_each_band(y, row_block * k, |band, y_band| {
+        isa.run(RowsBand::<A, F, D, K, SKIP_ZERO_WEIGHTS> {
+            inputs,
+            first_row: band * row_block,
+            weights: &weights,
+            cols_per_block,
+            pass,
+            y_band,
             order: PhantomData,
         })
     });
     Ok(())
 }
 
-/// One block of rows of a pass, compiled for each SIMD path.
-struct RowBlock<'a, 'y, A, F, D, const K: usize, const SKIP_ZERO_WEIGHTS: bool> {
+/// A vector of `len` values `value(i)`, allocated fallibly after the memory check: a product's
+/// workspace is as large as its `x` or `y`, and one near half the machine's memory must not
+/// make the call abort.
+fn workspace<T>(len: usize, value: impl FnMut(usize) -> T) -> Result<Vec<T>, Error> {
+    let bytes = len.saturating_mul(size_of::<T>());
+    let refused = |available| Error::WorkspaceAllocationFailed { bytes, available };
+    check_available(bytes).map_err(|available| refused(Some(available)))?;
+    let mut values = Vec::new();
+    values.try_reserve_exact(len).map_err(|_| refused(None))?;
+    values.extend((0..len).map(value));
+    Ok(values)
+}
+
+/// Adds one column's terms `entries · weight[m]` to the chains, one fused multiply-add each.
+#[inline(always)]
+fn add_terms<V: Lanes, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
+    chains: &mut [V; K],
+    entries: V,
+    weights: &Weights<K>,
+) {
+    for (chain, &weight) in chains.iter_mut().zip(weights) {
+        // A zero weight adds nothing to the exact sum; skipped when `∞ · 0` could make it NaN.
+        if !SKIP_ZERO_WEIGHTS || weight != 0.0 {
+            *chain = entries.mul_add(V::splat(weight), *chain);
+        }
+    }
+}
+
+/// Adds the terms of up to four columns in order: `entries[c]` (lanes are the chains' nodes)
+/// times column `c`'s weights, for the columns `weights` holds.
+#[inline(always)]
+fn add_columns<V: Lanes, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
+    chains: &mut [V; K],
+    entries: &[V; LANES],
+    weights: &[Weights<K>],
+) {
+    // Four columns, the common case, unrolled; fewer only at the end of the nodes.
+    if let Ok(four) = <&[Weights<K>; LANES]>::try_from(weights) {
+        for (column, weights) in entries.iter().zip(four) {
+            add_terms::<V, K, SKIP_ZERO_WEIGHTS>(chains, *column, weights);
+        }
+    } else {
+        for (column, weights) in entries.iter().zip(weights) {
+            add_terms::<V, K, SKIP_ZERO_WEIGHTS>(chains, *column, weights);
+        }
+    }
+}
+
+/// One band of rows of a pass (rows schedule), compiled for each SIMD path.
+struct RowsBand<'a, 'y, A, F, D, const K: usize, const SKIP_ZERO_WEIGHTS: bool> {
     inputs: &'a BandInputs<'a, F, D>,
     first_row: usize,
-    packed: &'a [[[f64; LANES]; K]],
-    groups_per_block: usize,
+    weights: &'a [Weights<K>],
+    cols_per_block: usize,
     pass: (usize, usize, usize),
-    y_block: &'y mut [f64],
-    order: PhantomData<A>,
+    y_band: &'y mut [f64],
+    order: PhantomData<fn() -> A>,
 }
 
 impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const SKIP: bool> SimdTask
-    for RowBlock<'_, '_, A, F, D, K, SKIP>
+    for RowsBand<'_, '_, A, F, D, K, SKIP>
 {
     type Output = ();
 
     #[inline(always)]
     fn run<V: Lanes>(self) {
         let k = self.pass.0;
-        for (run, y_run) in self.y_block.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
-            apply_row_block::<V, A, F, D, K, SKIP>(
+        for (run, y_run) in self.y_band.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
+            rows_sweep::<V, A, F, D, K, SKIP>(
                 self.inputs,
                 self.first_row + run * MAX_ROWS_PER_SWEEP,
-                self.packed,
-                self.groups_per_block,
+                self.weights,
+                self.cols_per_block,
                 self.pass,
                 y_run,
             );
@@ -193,44 +300,10 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
     }
 }
 
-/// The right-hand sides of a pass per column lane group: `packed[g][m]` holds `x[j][first + m]`
-/// for the four columns `j` of group `g`, zero past the last column. Allocated fallibly, after
-/// the memory check: it is as large as `x` itself when k ≤ 16 (K = k), and an `x` near half the
-/// machine's memory must not make the call abort. (Its size cannot overflow: K ≤ k, so it is at
-/// most `x`'s size plus one group.)
-fn pack_rhs<const K: usize>(
-    x: &[f64],
-    q: usize,
-    k: usize,
-    first: usize,
-    pass: usize,
-) -> Result<Vec<[[f64; LANES]; K]>, Error> {
-    let groups = q.div_ceil(LANES);
-    let bytes = groups * size_of::<[[f64; LANES]; K]>();
-    let refused = |available| Error::WorkspaceAllocationFailed { bytes, available };
-    check_available(bytes).map_err(|available| refused(Some(available)))?;
-    let mut packed = Vec::new();
-    packed
-        .try_reserve_exact(groups)
-        .map_err(|_| refused(None))?;
-    packed.extend((0..groups).map(|g| {
-        std::array::from_fn(|m| {
-            std::array::from_fn(|lane| {
-                let j = g * LANES + lane;
-                if j < q && m < pass {
-                    x[j * k + first + m]
-                } else {
-                    0.0
-                }
-            })
-        })
-    }));
-    Ok(packed)
-}
-
-/// Rows `first_row ..` (as many as `y_block` holds) against all columns.
+/// Rows `first_row ..` (as many as `y_run` holds; `first_row` a multiple of four) against all
+/// columns: each lane group of four rows carries its chains over the columns in order.
 #[inline(always)]
-fn apply_row_block<
+fn rows_sweep<
     V: Lanes,
     A: EntryArithmetic,
     F: RadialFunction,
@@ -240,61 +313,271 @@ fn apply_row_block<
 >(
     inputs: &BandInputs<'_, F, D>,
     first_row: usize,
-    packed: &[[[f64; LANES]; K]],
-    groups_per_block: usize,
+    weights: &[Weights<K>],
+    cols_per_block: usize,
     (k, first_rhs, pass): (usize, usize, usize),
-    y_block: &mut [f64],
+    y_run: &mut [f64],
 ) {
     let q = inputs.col_count;
-    let groups = q.div_ceil(LANES);
-    let full_groups = q / LANES;
-    // Lanes of the last, partial group that hold columns (unused when Q is a multiple of 4).
-    let tail_lanes = V::from_array([0.0, 1.0, 2.0, 3.0]).simd_lt(V::splat((q % LANES) as f64));
-    let mut sums = vec![[V::ZERO; K]; y_block.len() / k];
-    let dim = inputs.dim.get();
-    let mut row_point = Vec::with_capacity(dim);
-    // Adds one lane group's entries times its right-hand sides to a row's sums: the one order
-    // of every sum (increasing column, per lane), whatever the block shape.
-    let add_group = |acc: &mut [V; K], g: usize, mut entries: V| {
-        if g == full_groups {
-            entries = tail_lanes.select(entries, V::ZERO);
-        }
-        for (sum, rhs) in acc.iter_mut().zip(&packed[g]) {
-            let rhs = V::load(rhs);
-            let term_added = entries.mul_add(rhs, *sum);
-            *sum = if SKIP_ZERO_WEIGHTS {
-                rhs.simd_ne(V::ZERO).select(term_added, *sum)
-            } else {
-                term_added
-            };
-        }
-    };
-    // LOOP 2: column blocks that stay in L1 while the block's rows sweep them.
-    for block_start in (0..groups).step_by(groups_per_block) {
-        let block_end = groups.min(block_start + groups_per_block);
-        // LOOP 1: the rows of the block.
-        for (r, row_sums) in sums.iter_mut().enumerate() {
-            let mut acc = *row_sums;
-            splat_row(&inputs.rows, dim, first_row + r, &mut row_point);
-            // LOOP 0: four columns at a time, a 1 × 1 block of the micro-kernel. (1 × 2, two
-            // square roots in flight, measured slower: 0.84× of this.)
-            for g in block_start..block_end {
-                let [entries] = row_block::<V, F, A, D, 1>(
+    let rows = y_run.len() / k;
+    let first_group = first_row / LANES;
+    let mut chains = vec![[V::ZERO; K]; rows.div_ceil(LANES)];
+    let mut lanes = Vec::with_capacity(inputs.dim.get());
+    // LOOP 2: column blocks that stay in L1 while the run's rows sweep them.
+    for block_start in (0..q).step_by(cols_per_block) {
+        let block_end = q.min(block_start + cols_per_block);
+        let whole_end = block_start + (block_end - block_start) / LANES * LANES;
+        // LOOP 1: the run's lane groups of rows, each loaded once per column block.
+        for (group, group_chains) in chains.iter_mut().enumerate() {
+            group_lanes(
+                &inputs.rows,
+                inputs.dim.get(),
+                first_group + group,
+                &mut lanes,
+            );
+            let mut acc = *group_chains;
+            // LOOP 0: four columns at a time: a 4 × 1 block of the micro-kernel, the four
+            // column nodes splatted against the group's four row nodes in lanes (the entries
+            // are the kernel matrix's bits: φ(|q − p|) == φ(|p − q|), see crate::arithmetic).
+            for j in (block_start..whole_end).step_by(LANES) {
+                let entries = splatted_block::<V, F, A, D, LANES>(
                     inputs.kernel,
                     inputs.dim,
-                    &row_point,
                     &inputs.cols,
-                    g,
+                    j,
+                    &lanes,
                 );
-                add_group(&mut acc, g, entries);
+                add_columns::<V, K, SKIP_ZERO_WEIGHTS>(&mut acc, &entries, &weights[j..j + LANES]);
             }
-            *row_sums = acc;
+            for j in whole_end..block_end {
+                let [column] = splatted_block::<V, F, A, D, 1>(
+                    inputs.kernel,
+                    inputs.dim,
+                    &inputs.cols,
+                    j,
+                    &lanes,
+                );
+                add_terms::<V, K, SKIP_ZERO_WEIGHTS>(&mut acc, column, &weights[j]);
+            }
+            *group_chains = acc;
         }
     }
-    for (y_row, row_sums) in y_block.chunks_exact_mut(k).zip(&sums) {
-        for (y, lanes) in y_row[first_rhs..first_rhs + pass].iter_mut().zip(row_sums) {
-            let [s0, s1, s2, s3] = lanes.to_array();
-            *y = (s0 + s1) + (s2 + s3);
+    for (row, y_row) in y_run.chunks_exact_mut(k).enumerate() {
+        let group_chains = &chains[row / LANES];
+        for (y, chain) in y_row[first_rhs..first_rhs + pass]
+            .iter_mut()
+            .zip(group_chains)
+        {
+            *y = chain.to_array()[row % LANES];
         }
+    }
+}
+
+/// The symmetric schedule's pass: block pairs `(I, J)`, `I ≤ J`, in steps `I + J`; the pairs
+/// of a step in parallel (see the module doc for why that is the one column order).
+fn symmetric_pass<
+    A: EntryArithmetic,
+    F: RadialFunction,
+    D: Dimension,
+    const K: usize,
+    const SKIP_ZERO_WEIGHTS: bool,
+>(
+    isa: Isa,
+    inputs: &BandInputs<'_, F, D>,
+    weights: &[Weights<K>],
+    (k, first_rhs, pass): (usize, usize, usize),
+    y: &mut [f64],
+    groups_per_tile: usize,
+    parallelism: Parallelism,
+) -> Result<(), Error> {
+    let n = inputs.col_count;
+    let groups = n.div_ceil(LANES);
+    let mut chains: Vec<GroupChains<K>> = workspace(groups, |_| [[0.0; LANES]; K])?;
+    let groups_per_block =
+        symmetric_block_groups(groups, inputs.dim.get(), K, groups_per_tile, parallelism);
+    let blocks = groups.div_ceil(groups_per_block);
+    // LOOP 3: steps s = I + J, in order; each step's pairs share no block.
+    for step in 0..2 * blocks - 1 {
+        let mut block_chains: Vec<Option<&mut [GroupChains<K>]>> =
+            chains.chunks_mut(groups_per_block).map(Some).collect();
+        let pairs: Vec<_> = (step.saturating_sub(blocks - 1)..=step / 2)
+            .map(|first| {
+                let second = step - first;
+                let own = block_chains[first]
+                    .take()
+                    .expect("a block is in one pair per step");
+                let other = (second != first).then(|| {
+                    block_chains[second]
+                        .take()
+                        .expect("a block is in one pair per step")
+                });
+                BlockPair::<A, F, D, K, SKIP_ZERO_WEIGHTS> {
+                    inputs,
+                    weights,
+                    own: (first * groups_per_block, own),
+                    other: other.map(|chains| (second * groups_per_block, chains)),
+                    order: PhantomData,
+                }
+            })
+            .collect();
+        // LOOP 2: the step's pairs, the unit of parallel work.
+        parallelism.for_each_item(pairs, |pair| isa.run(pair));
+    }
+    for (i, y_row) in y.chunks_exact_mut(k).enumerate() {
+        let group_chains = &chains[i / LANES];
+        for (y, chain) in y_row[first_rhs..first_rhs + pass]
+            .iter_mut()
+            .zip(group_chains)
+        {
+            *y = chain[i % LANES];
+        }
+    }
+    Ok(())
+}
+
+/// Lane groups per block of the symmetric schedule: at most the plan's column tile, small
+/// enough that a block's nodes, weights and chains stay in L1 while another block's rows sweep
+/// them, and that there are many blocks per thread (a step's pairs are the unit of parallel
+/// work, and a thread idles when a step's count is not a multiple of the threads); at least
+/// eight (32 nodes), so that a pair pays for its task. Only the speed depends on it.
+fn symmetric_block_groups(
+    groups: usize,
+    dim: usize,
+    k: usize,
+    groups_per_tile: usize,
+    parallelism: Parallelism,
+) -> usize {
+    let group_bytes = LANES * size_of::<f64>() * (dim + 2 * k);
+    let fits_l1 = COLUMN_BLOCK_BYTES / group_bytes;
+    let threads = match parallelism {
+        Parallelism::Serial => 1,
+        Parallelism::Rayon => rayon::current_num_threads(),
+    };
+    let balanced = groups / (16 * threads);
+    groups_per_tile.min(fits_l1).min(balanced).max(8)
+}
+
+/// Block pair `(I, J)` of the symmetric schedule, compiled for each SIMD path: `own` is `I`'s
+/// first lane group and chains, `other` `J`'s (none when `J = I`).
+struct BlockPair<'a, 's, A, F, D, const K: usize, const SKIP_ZERO_WEIGHTS: bool> {
+    inputs: &'a BandInputs<'a, F, D>,
+    weights: &'a [Weights<K>],
+    own: (usize, &'s mut [GroupChains<K>]),
+    other: Option<(usize, &'s mut [GroupChains<K>])>,
+    order: PhantomData<fn() -> A>,
+}
+
+impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const SKIP: bool> SimdTask
+    for BlockPair<'_, '_, A, F, D, K, SKIP>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run<V: Lanes>(self) {
+        let (first_own, own) = self.own;
+        let load = |stored: &GroupChains<K>| stored.map(|lanes| V::load(&lanes));
+        let store = |chains: [V; K], stored: &mut GroupChains<K>| {
+            for (lanes, chain) in stored.iter_mut().zip(chains) {
+                chain.store(lanes);
+            }
+        };
+        match self.other {
+            // I < J: every row group of I against all of J, both sides.
+            Some((first_other, other)) => {
+                for (group, stored) in own.iter_mut().enumerate() {
+                    let mut chains = load(stored);
+                    pair_sweep::<V, A, F, D, K, SKIP>(
+                        self.inputs,
+                        self.weights,
+                        first_own + group,
+                        &mut chains,
+                        (first_other, other),
+                    );
+                    store(chains, stored);
+                }
+            }
+            // I = J: each row group against itself (row side only: the 4 × 4 block holds
+            // both halves) and against the groups after it (both sides). The groups before it
+            // have already added their columns to its chains, as column sides.
+            None => {
+                for group in 0..own.len() {
+                    let (done, after) = own.split_at_mut(group + 1);
+                    let stored = &mut done[group];
+                    let mut chains = load(stored);
+                    let row_group = first_own + group;
+                    let entries = block::<V, F, A, D, LANES, 1>(
+                        self.inputs.kernel,
+                        self.inputs.dim,
+                        &self.inputs.rows,
+                        row_group * LANES,
+                        &self.inputs.cols,
+                        row_group,
+                    )
+                    .map(|[row]| row);
+                    let first = row_group * LANES;
+                    let last = self.inputs.col_count.min(first + LANES);
+                    add_columns::<V, K, SKIP>(
+                        &mut chains,
+                        &V::transpose(entries),
+                        &self.weights[first..last],
+                    );
+                    pair_sweep::<V, A, F, D, K, SKIP>(
+                        self.inputs,
+                        self.weights,
+                        row_group,
+                        &mut chains,
+                        (row_group + 1, after),
+                    );
+                    store(chains, stored);
+                }
+            }
+        }
+    }
+}
+
+/// One row group (four rows, its chains in `row_chains`, lanes are rows) against the column
+/// groups `first_col_group ..` whose stored chains `col_chains` holds: the column side adds
+/// the four rows' terms to the columns' chains (rows in order), the row side the columns'
+/// terms to the rows' chains (columns in order).
+#[inline(always)]
+fn pair_sweep<
+    V: Lanes,
+    A: EntryArithmetic,
+    F: RadialFunction,
+    D: Dimension,
+    const K: usize,
+    const SKIP_ZERO_WEIGHTS: bool,
+>(
+    inputs: &BandInputs<'_, F, D>,
+    weights: &[Weights<K>],
+    row_group: usize,
+    row_chains: &mut [V; K],
+    (first_col_group, col_chains): (usize, &mut [GroupChains<K>]),
+) {
+    let n = inputs.col_count;
+    let first_row = row_group * LANES;
+    let row_weights = &weights[first_row..n.min(first_row + LANES)];
+    // LOOP 0: the column groups, a 4 × 4 block of entries each.
+    for (h, stored) in col_chains.iter_mut().enumerate() {
+        let col_group = first_col_group + h;
+        let entries = block::<V, F, A, D, LANES, 1>(
+            inputs.kernel,
+            inputs.dim,
+            &inputs.rows,
+            first_row,
+            &inputs.cols,
+            col_group,
+        )
+        .map(|[row]| row);
+        // Column side: lanes are the group's columns, each row's weight splatted.
+        let mut column_chains = stored.map(|lanes| V::load(&lanes));
+        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(&mut column_chains, &entries, row_weights);
+        for (lanes, chain) in stored.iter_mut().zip(column_chains) {
+            chain.store(lanes);
+        }
+        // Row side: transposed, lanes are the rows, each column's weight splatted.
+        let first_col = col_group * LANES;
+        let col_weights = &weights[first_col..n.min(first_col + LANES)];
+        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(row_chains, &V::transpose(entries), col_weights);
     }
 }

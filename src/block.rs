@@ -1,7 +1,7 @@
 //! The micro-kernel: an `MR × NR` block of entries — `MR` row nodes against `NR` lane groups of
 //! column nodes — for any kernel, accuracy and dimension. Every schedule computes every entry
 //! here: the rows schedule in 4 × 1 blocks, the symmetric one in 8 × 2, the matrix-free products
-//! in 1 × 1; none of them names a kernel or the dimension.
+//! in 4 × 1 with the roles of rows and columns swapped; none of them names a kernel or the dimension.
 //!
 //! LOOP order inside a block: entry by entry, the axes innermost. With the dimension a
 //! constant ([`Fixed`]) the axis loop unrolls and the compiler interleaves the block's
@@ -126,33 +126,34 @@ where
     D: Dimension,
 {
     let p = |axis: usize, k: usize| V::splat(rows.rows::<MR>(axis, first_row)[k]);
-    entries::<V, F, A, D, MR, NR>(kernel, dim, p, cols, first_group)
+    let q = |axis: usize, h: usize| V::load(&cols.groups::<NR>(axis, first_group)[h]);
+    entries::<V, F, A, D, MR, NR>(kernel, dim, p, q)
 }
 
-/// A row node's coordinates splatted across the lanes, once, for a sweep of many lane groups
-/// ([`row_block`]).
+/// A lane group's coordinates, loaded once, for a sweep of many row nodes against it
+/// ([`splatted_block`]): `lanes[axis]` holds the group's four nodes on `axis`.
 #[inline(always)]
-pub(crate) fn splat_row<V: Lanes>(
-    rows: &Columns<'_>,
+pub(crate) fn group_lanes<V: Lanes>(
+    cols: &Columns<'_>,
     dim: usize,
-    row: usize,
-    splatted: &mut Vec<V>,
+    group: usize,
+    lanes: &mut Vec<V>,
 ) {
-    splatted.clear();
-    splatted.extend((0..dim).map(|axis| V::splat(rows.rows::<1>(axis, row)[0])));
+    lanes.clear();
+    lanes.extend((0..dim).map(|axis| V::load(&cols.groups::<1>(axis, group)[0])));
 }
 
-/// The 1 × `NR` block of one row whose coordinates are already splatted ([`splat_row`]): the
-/// same entries, bit for bit, as [`block`]'s, without reloading the row for every group (the
-/// matrix-free products sweep thousands of groups per row: measured 0.8× when they reloaded it).
+/// The `MR` × 1 block of the row nodes `first_row ..` against a lane group already loaded
+/// ([`group_lanes`]): the same entries, bit for bit, as [`block`]'s, without reloading the
+/// group (and checking its bounds) for every block of a long sweep.
 #[inline(always)]
-pub(crate) fn row_block<V, F, A, D, const NR: usize>(
+pub(crate) fn splatted_block<V, F, A, D, const MR: usize>(
     kernel: &F,
     dim: D,
-    splatted: &[V],
-    cols: &Columns<'_>,
-    first_group: usize,
-) -> [V; NR]
+    rows: &Columns<'_>,
+    first_row: usize,
+    lanes: &[V],
+) -> [V; MR]
 where
     V: Lanes,
     F: RadialFunction,
@@ -160,21 +161,19 @@ where
     D: Dimension,
 {
     // One bounds check, outside the entries (with a fixed dimension, the slice is constant).
-    let row = &splatted[..dim.get()];
-    let [entries] =
-        entries::<V, F, A, D, 1, NR>(kernel, dim, |axis, _| row[axis], cols, first_group);
-    entries
+    let lanes = &lanes[..dim.get()];
+    let p = |axis: usize, k: usize| V::splat(rows.rows::<MR>(axis, first_row)[k]);
+    entries::<V, F, A, D, MR, 1>(kernel, dim, p, |axis, _| lanes[axis]).map(|[entry]| entry)
 }
 
 /// The one copy of the entry arithmetic: `p(axis, k)` gives row k's coordinate on `axis`,
-/// splatted.
+/// splatted, `q(axis, h)` lane group h's coordinates on `axis`.
 #[inline(always)]
 fn entries<V, F, A, D, const MR: usize, const NR: usize>(
     kernel: &F,
     dim: D,
     p: impl Fn(usize, usize) -> V,
-    cols: &Columns<'_>,
-    first_group: usize,
+    q: impl Fn(usize, usize) -> V,
 ) -> [[V; NR]; MR]
 where
     V: Lanes,
@@ -189,7 +188,6 @@ where
     // partial sums: on AVX2's 16 that spilled, and ran 0.7–0.8× of the first rounds' kernels,
     // measured side by side. Entry by entry, with a fixed dimension, the compiler interleaves
     // the independent entries as the first rounds' hand-written 3-D code did.)
-    let q = |axis: usize, h: usize| V::load(&cols.groups::<NR>(axis, first_group)[h]);
     for (k, row_entries) in entries.iter_mut().enumerate() {
         for (h, entry) in row_entries.iter_mut().enumerate() {
             let mut partial = A::first(p(0, k), q(0, h));

@@ -2,7 +2,7 @@
 //! use them (dense matrices, matrix-free products, the store floor). Where the work runs is
 //! [`crate::threads`]'s job.
 
-use crate::apply;
+use crate::apply::{self, ApplyShape};
 use crate::arithmetic::{Accuracy, Compensated, EntryArithmetic, Fast};
 use crate::block::{Columns, Dimension, with_dimension};
 use crate::defaults;
@@ -282,10 +282,12 @@ impl<K: KernelChoice> Plan<K> {
     /// The product `y = D·x` of the kernel matrix of `nodes` with `x`, without storing `D`:
     /// `yᵢ = Σⱼ φ(|vᵢ − vⱼ|)·xⱼ`. Memory O(N); time O(N²).
     ///
-    /// Bitwise identical for every thread count and tile shape: each `yᵢ` sums its terms in a
-    /// fixed order (four per-lane partial sums over increasing `j`, one fused multiply-add per
-    /// term, combined as `(s₀ + s₁) + (s₂ + s₃)`). Accuracy: measured within a few ε of
-    /// `Σⱼ |Dᵢⱼ·xⱼ|` (see the README).
+    /// Each `yᵢ` is the naive loop's sum, `s = 0; for j in 0..N { s = Dᵢⱼ·xⱼ + s }` (one fused
+    /// multiply-add per term, `j` increasing), with the kernel matrix's entries: bitwise
+    /// identical for every thread count, tile, schedule and SIMD path. The symmetric schedule
+    /// (the default) computes each pair `{i, j}` once and adds it to both `yᵢ` and `yⱼ`, half the
+    /// square roots, in that same order (see the module `apply.rs`). Accuracy: measured within a
+    /// few ε of `Σⱼ |Dᵢⱼ·xⱼ|` (see the README).
     ///
     /// ```
     /// use pairkernel::{Nodes, Plan};
@@ -387,7 +389,12 @@ impl<K: KernelChoice> Plan<K> {
             x,
             k,
             y,
-            row_block: tile.band_rows,
+            shape: ApplyShape {
+                row_block: tile.band_rows,
+                groups_per_tile: tile.groups_per_tile,
+                // One node set: each pair once (the same bits as rows, see crate::apply).
+                symmetric: std::ptr::eq(rows, cols) && self.schedule != Schedule::Rows,
+            },
         })
     }
 
@@ -584,7 +591,7 @@ pub(crate) struct ApplyJob<'a> {
     x: &'a [f64],
     k: usize,
     y: &'a mut [f64],
-    row_block: usize,
+    shape: ApplyShape,
 }
 
 impl KernelJob for ApplyJob<'_> {
@@ -600,7 +607,7 @@ impl KernelJob for ApplyJob<'_> {
             x,
             k,
             y,
-            row_block,
+            shape,
         } = self;
         with_dimension!(rows.dim(), |dim| {
             let inputs = BandInputs {
@@ -619,7 +626,7 @@ impl KernelJob for ApplyJob<'_> {
                     x,
                     k,
                     y,
-                    row_block,
+                    shape,
                     parallelism,
                 ),
                 Accuracy::Fast => apply::cross_apply::<Fast, F, _>(
@@ -629,7 +636,7 @@ impl KernelJob for ApplyJob<'_> {
                     x,
                     k,
                     y,
-                    row_block,
+                    shape,
                     parallelism,
                 ),
             })?

@@ -44,6 +44,15 @@ impl Parallelism {
         }
     }
 
+    /// Calls `task(item)` for every item, in order or as rayon tasks: for schedules whose tasks
+    /// own disjoint parts of a workspace, handed out beforehand.
+    pub(crate) fn for_each_item<T: Send>(self, items: Vec<T>, task: impl Fn(T) + Sync + Send) {
+        match self {
+            Parallelism::Serial => items.into_iter().for_each(task),
+            Parallelism::Rayon => items.into_par_iter().for_each(task),
+        }
+    }
+
     /// Calls `task(i)` for every `i` in `0..count`, in order or as rayon tasks: for schedules
     /// whose tasks write through shared windows instead of owning a run of the output.
     pub(crate) fn for_each_task(self, count: usize, task: impl Fn(usize) + Sync + Send) {

@@ -19,9 +19,8 @@
 //! are correctly rounded (add, subtract, multiply, divide, square root, fused multiply-add),
 //! comparisons, blends and exact bit manipulation; the multiply-add is fused on every path
 //! (on the portable path by `f64::mul_add`, in software where the CPU has no FMA), and the
-//! exponential and logarithm are one generic copy ([`Lanes::exp`], [`Lanes::ln`]). All paths
-//! are four lanes wide, so the matrix-free products' per-lane summation order is the same on
-//! each. `tests/simd_paths.rs` checks every path the CPU has against every other, bitwise.
+//! exponential and logarithm are one generic copy ([`Lanes::exp`], [`Lanes::ln`]). The
+//! matrix-free products sum in the naive loop's order whatever the lane width. `tests/simd_paths.rs` checks every path the CPU has against every other, bitwise.
 
 mod math;
 mod portable;
