@@ -28,10 +28,11 @@
 //!   `(s/2, s/2)` alone), so each step's pairs run in parallel on disjoint state. The block size
 //!   changes only the speed.
 //!
-//! Inside a pair the micro-kernel computes 4 × 4 entries (four rows of `I` against a lane
-//! group of `J`): the column side adds them to `J`'s chains (lanes are columns, each row's
-//! weight splatted, rows in order), and, transposed in registers, the row side adds them to
-//! `I`'s chains (lanes are rows, each column's weight splatted, columns in order).
+//! Inside a pair the micro-kernel computes 4 × 4 entries (four columns of `J` splatted against
+//! a lane group of four rows of `I`, loaded once per sweep): the row side adds them to `I`'s
+//! chains (lanes are rows, each column's weight splatted, columns in order), and, transposed
+//! in registers, the column side adds them to `J`'s chains (lanes are columns, each row's
+//! weight splatted, rows in order).
 //!
 //! # Infinite entries
 //! An entry is `±∞` where φ exceeds `f64::MAX`, and `∞ · 0` is NaN, while a zero weight
@@ -45,7 +46,7 @@
 use std::marker::PhantomData;
 
 use crate::arithmetic::EntryArithmetic;
-use crate::block::{Dimension, LANES, block, group_lanes, splatted_block};
+use crate::block::{Dimension, LANES, group_lanes, splatted_block};
 use crate::error::Error;
 use crate::kernels::RadialFunction;
 use crate::memory::check_available;
@@ -475,6 +476,8 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
     #[inline(always)]
     fn run<V: Lanes>(self) {
         let (first_own, own) = self.own;
+        let dim = self.inputs.dim.get();
+        let mut lanes = Vec::with_capacity(dim);
         let load = |stored: &GroupChains<K>| stored.map(|lanes| V::load(&lanes));
         let store = |chains: [V; K], stored: &mut GroupChains<K>| {
             for (lanes, chain) in stored.iter_mut().zip(chains) {
@@ -485,11 +488,13 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
             // I < J: every row group of I against all of J, both sides.
             Some((first_other, other)) => {
                 for (group, stored) in own.iter_mut().enumerate() {
+                    let row_group = first_own + group;
+                    group_lanes(&self.inputs.rows, dim, row_group, &mut lanes);
                     let mut chains = load(stored);
                     pair_sweep::<V, A, F, D, K, SKIP>(
                         self.inputs,
                         self.weights,
-                        first_own + group,
+                        (row_group, &lanes),
                         &mut chains,
                         (first_other, other),
                     );
@@ -505,26 +510,21 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
                     let stored = &mut done[group];
                     let mut chains = load(stored);
                     let row_group = first_own + group;
-                    let entries = block::<V, F, A, D, LANES, 1>(
+                    group_lanes(&self.inputs.rows, dim, row_group, &mut lanes);
+                    let first = row_group * LANES;
+                    let entries = splatted_block::<V, F, A, D, LANES>(
                         self.inputs.kernel,
                         self.inputs.dim,
-                        &self.inputs.rows,
-                        row_group * LANES,
                         &self.inputs.cols,
-                        row_group,
-                    )
-                    .map(|[row]| row);
-                    let first = row_group * LANES;
-                    let last = self.inputs.col_count.min(first + LANES);
-                    add_columns::<V, K, SKIP>(
-                        &mut chains,
-                        &V::transpose(entries),
-                        &self.weights[first..last],
+                        first,
+                        &lanes,
                     );
+                    let last = self.inputs.col_count.min(first + LANES);
+                    add_columns::<V, K, SKIP>(&mut chains, &entries, &self.weights[first..last]);
                     pair_sweep::<V, A, F, D, K, SKIP>(
                         self.inputs,
                         self.weights,
-                        row_group,
+                        (row_group, &lanes),
                         &mut chains,
                         (row_group + 1, after),
                     );
@@ -535,10 +535,10 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
     }
 }
 
-/// One row group (four rows, its chains in `row_chains`, lanes are rows) against the column
-/// groups `first_col_group ..` whose stored chains `col_chains` holds: the column side adds
-/// the four rows' terms to the columns' chains (rows in order), the row side the columns'
-/// terms to the rows' chains (columns in order).
+/// One row group (four rows, its coordinates loaded in `lanes`, its chains in `row_chains`:
+/// lanes are rows) against the column groups `first_col_group ..` whose stored chains
+/// `col_chains` holds: the row side adds the columns' terms to the rows' chains (columns in
+/// order), the column side the four rows' terms to the columns' chains (rows in order).
 #[inline(always)]
 fn pair_sweep<
     V: Lanes,
@@ -550,34 +550,36 @@ fn pair_sweep<
 >(
     inputs: &BandInputs<'_, F, D>,
     weights: &[Weights<K>],
-    row_group: usize,
+    (row_group, lanes): (usize, &[V]),
     row_chains: &mut [V; K],
     (first_col_group, col_chains): (usize, &mut [GroupChains<K>]),
 ) {
     let n = inputs.col_count;
     let first_row = row_group * LANES;
     let row_weights = &weights[first_row..n.min(first_row + LANES)];
-    // LOOP 0: the column groups, a 4 × 4 block of entries each.
+    // LOOP 0: the column groups, a 4 × 4 block of entries each: the group's four column
+    // nodes splatted against the row group in lanes, as the rows schedule computes them.
     for (h, stored) in col_chains.iter_mut().enumerate() {
-        let col_group = first_col_group + h;
-        let entries = block::<V, F, A, D, LANES, 1>(
+        let first_col = (first_col_group + h) * LANES;
+        let entries = splatted_block::<V, F, A, D, LANES>(
             inputs.kernel,
             inputs.dim,
-            &inputs.rows,
-            first_row,
             &inputs.cols,
-            col_group,
-        )
-        .map(|[row]| row);
-        // Column side: lanes are the group's columns, each row's weight splatted.
+            first_col,
+            lanes,
+        );
+        // Row side: lanes are the rows, each column's weight splatted.
+        let col_weights = &weights[first_col..n.min(first_col + LANES)];
+        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(row_chains, &entries, col_weights);
+        // Column side: transposed, lanes are the group's columns, each row's weight splatted.
         let mut column_chains = stored.map(|lanes| V::load(&lanes));
-        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(&mut column_chains, &entries, row_weights);
+        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(
+            &mut column_chains,
+            &V::transpose(entries),
+            row_weights,
+        );
         for (lanes, chain) in stored.iter_mut().zip(column_chains) {
             chain.store(lanes);
         }
-        // Row side: transposed, lanes are the rows, each column's weight splatted.
-        let first_col = col_group * LANES;
-        let col_weights = &weights[first_col..n.min(first_col + LANES)];
-        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(row_chains, &V::transpose(entries), col_weights);
     }
 }
