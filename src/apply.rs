@@ -191,7 +191,11 @@ fn apply_pass<
         })
     })?;
     let pass = (k, first_rhs, pass);
-    if shape.symmetric {
+    // Symmetric for passes of up to four right-hand sides: with more, the column side's
+    // chains (loaded and stored per lane group) cost more than the square roots saved —
+    // measured on Zen 3 at N = 10⁴, 2 threads: k = 4 1.04–1.36× rows, k = 16 0.54–0.81×.
+    // Both give the same bits.
+    if shape.symmetric && K <= 4 {
         return symmetric_pass::<A, F, D, K, SKIP_ZERO_WEIGHTS>(
             isa,
             inputs,
