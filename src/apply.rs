@@ -354,7 +354,7 @@ fn rows_sweep<
                 );
                 add_columns::<V, K, SKIP_ZERO_WEIGHTS>(&mut acc, &entries, &weights[j..j + LANES]);
             }
-            for j in whole_end..block_end {
+            for (j, column_weights) in (whole_end..).zip(&weights[whole_end..block_end]) {
                 let [column] = splatted_block::<V, F, A, D, 1>(
                     inputs.kernel,
                     inputs.dim,
@@ -362,7 +362,7 @@ fn rows_sweep<
                     j,
                     &lanes,
                 );
-                add_terms::<V, K, SKIP_ZERO_WEIGHTS>(&mut acc, column, &weights[j]);
+                add_terms::<V, K, SKIP_ZERO_WEIGHTS>(&mut acc, column, column_weights);
             }
             *group_chains = acc;
         }
