@@ -274,3 +274,25 @@ fn the_article_kernel_in_3d_keeps_its_bits_in_every_constructor() {
         assert_eq!(d[(0, 1)].to_bits(), pairkernel::phi(r).to_bits());
     }
 }
+
+#[test]
+fn the_fast_cubic_stays_within_the_fast_bound_of_the_compensated_one() {
+    // Its own formula under `Accuracy::Fast` (rounded r², ε²·r², one square root): within the
+    // fast order's bound of exact, so within that plus the compensated bound of the default.
+    let nodes = Nodes::random(300, &mut StdRng::seed_from_u64(9));
+    let mut worst = 0.0f64;
+    for epsilon in [1.0, 0.37, 3.0] {
+        let plan = Plan::new().kernel(Kernel::Cubic { epsilon });
+        let accurate = plan.kernel_matrix(&nodes).unwrap();
+        let fast = plan.accuracy(Accuracy::Fast).kernel_matrix(&nodes).unwrap();
+        for (f, a) in fast.as_slice().iter().zip(accurate.as_slice()) {
+            worst = worst.max(ulps_apart(*f, *a));
+        }
+    }
+    println!("fast cubic: worst {worst:.2} ulp from the compensated entries");
+    assert!(worst <= FAST_ULP_BOUND + 1.5, "{worst} ulp");
+    assert!(
+        worst > 0.0,
+        "the fast formula is a different rounding, not the same bits"
+    );
+}
