@@ -166,6 +166,46 @@ where
     entries::<V, F, A, D, MR, 1>(kernel, dim, p, |axis, _| lanes[axis]).map(|[entry]| entry)
 }
 
+/// The `MR` row nodes from `first_row`, splatted once for a sweep of many lane groups against
+/// them ([`block_of_splatted_rows`]): `splats[axis * MR + k]` holds row k's coordinate on `axis`
+/// in every lane.
+#[inline(always)]
+pub(crate) fn splat_rows<V: Lanes, const MR: usize>(
+    rows: &Columns<'_>,
+    dim: usize,
+    first_row: usize,
+    splats: &mut Vec<V>,
+) {
+    splats.clear();
+    for axis in 0..dim {
+        splats.extend(rows.rows::<MR>(axis, first_row).map(V::splat));
+    }
+}
+
+/// The `MR` × 1 block of rows already splatted ([`splat_rows`]) against lane group `group`: the
+/// same entries, bit for bit, as [`block`]'s, without splatting the rows (and checking their
+/// bounds) again for every lane group of a sweep.
+#[inline(always)]
+pub(crate) fn block_of_splatted_rows<V, F, A, D, const MR: usize>(
+    kernel: &F,
+    dim: D,
+    splats: &[V],
+    cols: &Columns<'_>,
+    group: usize,
+) -> [V; MR]
+where
+    V: Lanes,
+    F: RadialFunction,
+    A: EntryArithmetic,
+    D: Dimension,
+{
+    // One bounds check, outside the entries (with a fixed dimension, the slice is constant).
+    let splats = &splats[..dim.get() * MR];
+    let q = |axis: usize, _| V::load(&cols.groups::<1>(axis, group)[0]);
+    entries::<V, F, A, D, MR, 1>(kernel, dim, |axis, k| splats[axis * MR + k], q)
+        .map(|[entry]| entry)
+}
+
 /// The one copy of the entry arithmetic: `p(axis, k)` gives row k's coordinate on `axis`,
 /// splatted, `q(axis, h)` lane group h's coordinates on `axis`.
 #[inline(always)]
