@@ -18,7 +18,47 @@
 //! [`TILE_COLS`] and [`TILE_SOURCE`] into `OUT_DIR`; the built-in values themselves live in
 //! `src/tuning_config.rs`, which `build.rs` shares.
 
+//!
+//! What the `Auto` settings choose comes from the same place: a tuning file's `[choices]`
+//! (measured by `tune` on the machine that built the crate), else the built-in rules below
+//! ([`auto_choices`] reports them).
+
 include!(concat!(env!("OUT_DIR"), "/tuned_tiles.rs"));
+
+/// What [`Schedule::Auto`](crate::Schedule::Auto) and [`Stores::Auto`](crate::Stores::Auto)
+/// choose in this build on this machine: [`auto_choices`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AutoChoices {
+    /// A square kernel matrix is filled by the symmetric schedule (`true`) or by rows.
+    pub symmetric_square: bool,
+    /// Streaming stores for a reused output (`*_into`) of more than this many bytes.
+    pub stream_reused_above_bytes: usize,
+    /// Streaming stores for a freshly allocated output of more than this many bytes.
+    pub stream_fresh_above_bytes: usize,
+    /// `"built-in"` (the rules, from this machine's cache sizes) or `"tuning file PATH"`.
+    pub source: &'static str,
+}
+
+/// What the `Auto` settings choose here: a tuning file's measured `[choices]` where the build
+/// had one (each key it has), else the built-in rules: the symmetric schedule for square
+/// matrices (it won on both CPUs this crate is measured on, Zen 3 and Zen 4: half the square
+/// roots), and streaming stores for outputs larger than eight L2 caches (the crossover measured
+/// on Zen 4, 8 MiB; on Zen 3, 512 KiB L2, streaming already won at 8 MB).
+///
+/// ```
+/// let choices = pairkernel::machine::auto_choices();
+/// assert!(choices.stream_reused_above_bytes > 0 || choices.source != "built-in");
+/// println!("{choices:?}");
+/// ```
+pub fn auto_choices() -> AutoChoices {
+    let rule = crate::store::streaming_min_bytes();
+    AutoChoices {
+        symmetric_square: TUNED_SYMMETRIC.unwrap_or(true),
+        stream_reused_above_bytes: TUNED_STREAM_REUSED_ABOVE.unwrap_or(rule),
+        stream_fresh_above_bytes: TUNED_STREAM_FRESH_ABOVE.unwrap_or(rule),
+        source: CHOICES_SOURCE,
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,15 @@
 //! What the crate can learn about the machine it runs on: cache sizes, the CPU's name, and the
 //! memory it can still give.
 //!
-//! [`Stores::Auto`](crate::Stores::Auto) sizes its streaming threshold from the L2 cache; the binary reports all of it (`pairkernel info`) and records it in tuning files.
+//! [`Stores::Auto`](crate::Stores::Auto) sizes its streaming threshold from the L2 cache unless
+//! a tuning file measured it ([`auto_choices`] tells what the `Auto` settings choose); the
+//! binary reports all of it (`pairkernel info`) and records it in tuning files.
 //! Large allocations are compared with [`available_memory`] first. Read from Linux's sysfs,
 //! `/proc/cpuinfo` and `/proc/meminfo`; elsewhere every field is `None`.
 
 use std::path::Path;
+
+pub use crate::defaults::{AutoChoices, auto_choices};
 
 /// The data caches of CPU 0, in bytes, as the operating system reports them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -417,7 +417,7 @@ impl<K: KernelChoice> Plan<K> {
             });
         }
         let isa = self.simd.resolve()?;
-        let streaming = store::choose(self.stores, out.len());
+        let streaming = store::choose(self.stores, out.len(), false);
         self.threads.run(|parallelism| match streaming {
             false => fill_constant::<Plain>(isa, out, cols, tile.band_rows, parallelism, 1.0),
             true => fill_constant::<Streaming>(isa, out, cols, tile.band_rows, parallelism, 1.0),
@@ -430,7 +430,7 @@ impl<K: KernelChoice> Plan<K> {
         check_dimensions(rows, cols)?;
         let mut matrix =
             KernelMatrix::zeros_checked(rows.len(), cols.len(), !self.allow_overcommit)?;
-        self.fill(rows, cols, square, matrix.as_mut_slice())?;
+        self.fill(rows, cols, square, true, matrix.as_mut_slice())?;
         Ok(matrix)
     }
 
@@ -453,7 +453,7 @@ impl<K: KernelChoice> Plan<K> {
                 cols: cols.len(),
             });
         }
-        self.fill(rows, cols, square, out)
+        self.fill(rows, cols, square, false, out)
     }
 
     /// Validates the plan (tile, thread count) and puts the tile in the kernel's units for a
@@ -471,8 +471,15 @@ impl<K: KernelChoice> Plan<K> {
     }
 
     /// Fills `out` (length checked) by the schedule and stores this plan chooses: `square` when
-    /// rows and cols are the same nodes.
-    fn fill(&self, rows: &Nodes, cols: &Nodes, square: bool, out: &mut [f64]) -> Result<(), Error> {
+    /// rows and cols are the same nodes, `fresh` when `out` was just allocated.
+    fn fill(
+        &self,
+        rows: &Nodes,
+        cols: &Nodes,
+        square: bool,
+        fresh: bool,
+        out: &mut [f64],
+    ) -> Result<(), Error> {
         let tile = self.tile_for(rows.len())?;
         let isa = self.simd.resolve()?;
         self.kernel.run_fill(FillJob {
@@ -482,8 +489,13 @@ impl<K: KernelChoice> Plan<K> {
             plan_tile: (self.tile_rows, self.tile_cols),
             rows,
             cols,
-            symmetric: square && self.schedule != Schedule::Rows,
-            streaming: store::choose(self.stores, out.len()),
+            symmetric: square
+                && match self.schedule {
+                    Schedule::Auto => defaults::auto_choices().symmetric_square,
+                    Schedule::Rows => false,
+                    Schedule::Symmetric => true,
+                },
+            streaming: store::choose(self.stores, out.len(), fresh),
             tile,
             out,
         })

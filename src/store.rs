@@ -74,14 +74,19 @@ pub(crate) fn streaming_min_bytes() -> usize {
 /// Whether this platform has a streaming store path at all.
 pub(crate) use crate::simd::STREAMING_AVAILABLE;
 
-/// Whether to stream into an output of `len` entries.
-pub(crate) fn choose(stores: Stores, len: usize) -> bool {
+/// Whether to stream into an output of `len` entries, `fresh` if it was just allocated.
+pub(crate) fn choose(stores: Stores, len: usize, fresh: bool) -> bool {
     match stores {
         Stores::Plain => false,
         Stores::Streaming => STREAMING_AVAILABLE,
         Stores::Auto => {
-            // Fresh or reused memory alike (measured: see the module docs).
-            STREAMING_AVAILABLE && len.saturating_mul(size_of::<f64>()) > streaming_min_bytes()
+            // A tuning file's measured thresholds, else the rule (streaming_min_bytes).
+            let choices = crate::defaults::auto_choices();
+            let above = match fresh {
+                true => choices.stream_fresh_above_bytes,
+                false => choices.stream_reused_above_bytes,
+            };
+            STREAMING_AVAILABLE && len.saturating_mul(size_of::<f64>()) > above
         }
     }
 }
@@ -201,11 +206,25 @@ mod tests {
     }
 
     #[test]
-    fn auto_streams_only_large_outputs() {
-        let big = streaming_min_bytes() / 8 + 1;
-        assert_eq!(choose(Stores::Auto, big), STREAMING_AVAILABLE);
-        assert!(!choose(Stores::Auto, big - 1), "fits in eight L2s");
-        assert!(!choose(Stores::Plain, big));
-        assert_eq!(choose(Stores::Streaming, 4), STREAMING_AVAILABLE);
+    fn auto_streams_only_outputs_above_the_chosen_threshold() {
+        let choices = crate::defaults::auto_choices();
+        for (fresh, above) in [
+            (false, choices.stream_reused_above_bytes),
+            (true, choices.stream_fresh_above_bytes),
+        ] {
+            if choices.source == "built-in" {
+                assert_eq!(above, streaming_min_bytes(), "the rule: eight L2s");
+            }
+            let big = above / 8 + 1;
+            assert_eq!(choose(Stores::Auto, big, fresh), STREAMING_AVAILABLE);
+            if big > 1 {
+                assert!(
+                    !choose(Stores::Auto, big - 1, fresh),
+                    "at or below the threshold"
+                );
+            }
+            assert!(!choose(Stores::Plain, big, fresh));
+            assert_eq!(choose(Stores::Streaming, 4, fresh), STREAMING_AVAILABLE);
+        }
     }
 }

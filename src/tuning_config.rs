@@ -10,8 +10,11 @@
 //! 3. the tuning file at the default location, [`default_tuning_path`], if it exists;
 //! 4. [`BUILT_IN`].
 //!
-//! A tuning file is TOML with the tile under `[tile]` (`rows`, `cols`); `tune` adds what it
-//! measured and on which machine, which this module does not read.
+//! A tuning file is TOML with the tile under `[tile]` (`rows`, `cols`) and, optionally, what
+//! `Schedule::Auto` and `Stores::Auto` choose under `[choices]` ([`Choices`]); `tune` adds what
+//! it measured and on which machine, which this module does not read. The tile's sources apply
+//! to the tile only: the choices come from the tuning file in effect, else the library's
+//! built-in rules.
 
 // Each user of this file uses a different part of it.
 #![allow(dead_code)]
@@ -98,6 +101,77 @@ pub fn parse_tuning_file(path: &Path, text: &str) -> Result<Tile, String> {
     })
 }
 
+/// What the `Auto` settings choose on the machine a tuning file was measured on: the file's
+/// optional `[choices]` table. A missing key leaves the library's built-in rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Choices {
+    /// `Schedule::Auto` for a square matrix: symmetric (`true`) or rows (`false`); the key
+    /// `square_schedule`, `"symmetric"` or `"rows"`.
+    pub symmetric: Option<bool>,
+    /// `Stores::Auto` streams a reused output larger than this many bytes
+    /// (`stream_reused_above_bytes`).
+    pub stream_reused_above: Option<u64>,
+    /// The same for a freshly allocated output (`stream_fresh_above_bytes`).
+    pub stream_fresh_above: Option<u64>,
+}
+
+/// The `[choices]` of a tuning file's text (all `None` without the table); `path` names the
+/// file in messages.
+pub fn parse_choices(path: &Path, text: &str) -> Result<Choices, String> {
+    let where_ = path.display();
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("tuning file {where_} is not valid TOML: {e}"))?;
+    let Some(choices) = table.get("choices") else {
+        return Ok(Choices::default());
+    };
+    let choices = choices
+        .as_table()
+        .ok_or_else(|| format!("choices in tuning file {where_} must be a table"))?;
+    if let Some(key) = choices
+        .keys()
+        .find(|key| !CHOICE_KEYS.contains(&key.as_str()))
+    {
+        return Err(format!(
+            "choices.{key} in tuning file {where_} is not a known choice (known: {})",
+            CHOICE_KEYS.join(", ")
+        ));
+    }
+    let symmetric = match choices.get("square_schedule") {
+        None => None,
+        Some(toml::Value::String(s)) if s == "symmetric" => Some(true),
+        Some(toml::Value::String(s)) if s == "rows" => Some(false),
+        Some(other) => {
+            return Err(format!(
+                "choices.square_schedule in tuning file {where_} = {other} is not allowed: it \
+                 must be \"symmetric\" or \"rows\""
+            ));
+        }
+    };
+    let bytes = |key: &str| -> Result<Option<u64>, String> {
+        match choices.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Integer(v)) if *v >= 0 => Ok(Some(*v as u64)),
+            Some(other) => Err(format!(
+                "choices.{key} in tuning file {where_} = {other} is not allowed: it must be a \
+                 whole number of bytes, 0 or more"
+            )),
+        }
+    };
+    Ok(Choices {
+        symmetric,
+        stream_reused_above: bytes("stream_reused_above_bytes")?,
+        stream_fresh_above: bytes("stream_fresh_above_bytes")?,
+    })
+}
+
+/// The keys of a tuning file's `[choices]` table.
+const CHOICE_KEYS: [&str; 3] = [
+    "square_schedule",
+    "stream_reused_above_bytes",
+    "stream_fresh_above_bytes",
+];
+
 /// The default location of the tuning file: `$XDG_CONFIG_HOME/pairkernel/tuning.toml`, else
 /// `$HOME/.config/pairkernel/tuning.toml`; `None` if neither variable is set.
 pub fn default_tuning_path(
@@ -112,14 +186,27 @@ pub fn default_tuning_path(
     Some(config.join("pairkernel").join("tuning.toml"))
 }
 
-/// The tuning file text for `tile`, with `details` (TOML tables of what was measured) after it:
-/// the one place that writes the `[tile]` table this module reads.
-pub fn tuning_file_text(tile: Tile, header: &str, details: &str) -> String {
+/// The tuning file text for `tile` and `choices`, with `details` (TOML tables of what was
+/// measured) after them: the one place that writes the tables this module reads.
+pub fn tuning_file_text(tile: Tile, choices: &Choices, header: &str, details: &str) -> String {
     let mut text = String::new();
     for line in header.lines() {
         text += &format!("# {line}\n");
     }
     text += &format!("\n[tile]\nrows = {}\ncols = {}\n", tile.rows, tile.cols);
+    if *choices != Choices::default() {
+        text += "\n[choices]\n";
+        if let Some(symmetric) = choices.symmetric {
+            let name = if symmetric { "symmetric" } else { "rows" };
+            text += &format!("square_schedule = \"{name}\"\n");
+        }
+        if let Some(bytes) = choices.stream_reused_above {
+            text += &format!("stream_reused_above_bytes = {bytes}\n");
+        }
+        if let Some(bytes) = choices.stream_fresh_above {
+            text += &format!("stream_fresh_above_bytes = {bytes}\n");
+        }
+    }
     if !details.is_empty() {
         text += "\n";
         text += details;
@@ -159,6 +246,7 @@ mod tests {
                 rows: 64,
                 cols: 512,
             },
+            &Choices::default(),
             "by a test",
             "[x]\ny = 1\n",
         );
@@ -184,6 +272,47 @@ mod tests {
         ];
         for (text, expected) in cases {
             let message = parse_tuning_file(path, text).unwrap_err();
+            assert!(message.contains(expected), "{text:?}: {message}");
+            assert!(message.contains("/tmp/t.toml"), "{message}");
+        }
+    }
+
+    #[test]
+    fn choices_round_trip_and_bad_ones_name_the_key() {
+        let path = Path::new("/tmp/t.toml");
+        let tile = Tile { rows: 8, cols: 64 };
+        for choices in [
+            Choices::default(),
+            Choices {
+                symmetric: Some(false),
+                stream_reused_above: Some(0),
+                stream_fresh_above: None,
+            },
+            Choices {
+                symmetric: Some(true),
+                stream_reused_above: Some(1 << 22),
+                stream_fresh_above: Some(u64::from(u32::MAX)),
+            },
+        ] {
+            let text = tuning_file_text(tile, &choices, "h", "");
+            assert_eq!(parse_choices(path, &text), Ok(choices), "{text}");
+            assert_eq!(parse_tuning_file(path, &text), Ok(tile));
+        }
+        let cases = [
+            (
+                "[choices]\nsquare_schedule = \"diagonal\"\n",
+                "square_schedule",
+            ),
+            (
+                "[choices]\nstream_fresh_above_bytes = -1\n",
+                "stream_fresh_above_bytes",
+            ),
+            ("[choices]\nstream_reused_above_bytes = \"4M\"\n", "\"4M\""),
+            ("[choices]\nschedule = \"rows\"\n", "choices.schedule"),
+            ("choices = 3\n", "must be a table"),
+        ];
+        for (text, expected) in cases {
+            let message = parse_choices(path, text).unwrap_err();
             assert!(message.contains(expected), "{text:?}: {message}");
             assert!(message.contains("/tmp/t.toml"), "{message}");
         }

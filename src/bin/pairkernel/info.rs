@@ -49,6 +49,21 @@ pub fn run() -> Result<(), Failure> {
         "default tile: {rows} x {cols} (from {})",
         plan.tile_source()
     )?;
+    let choices = pairkernel::machine::auto_choices();
+    let mib = |bytes: usize| format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20));
+    writeln!(
+        report,
+        "auto choices: square matrices by the {} schedule; streaming stores above {} (reused \
+         output), {} (fresh output) (from {})",
+        if choices.symmetric_square {
+            "symmetric"
+        } else {
+            "rows"
+        },
+        mib(choices.stream_reused_above_bytes),
+        mib(choices.stream_fresh_above_bytes),
+        choices.source
+    )?;
     let home = std::env::var_os("HOME");
     let xdg = std::env::var_os("XDG_CONFIG_HOME");
     match tuning_config::default_tuning_path(xdg.as_deref(), home.as_deref()) {

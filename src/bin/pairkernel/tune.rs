@@ -1,10 +1,13 @@
-//! `pairkernel tune`: finds the fastest tile for this machine and writes it to a tuning file
-//! that `build.rs` bakes into every later build's `Plan::default()`.
+//! `pairkernel tune`: finds the fastest tile for this machine, and what `Schedule::Auto` and
+//! `Stores::Auto` should choose here, and writes them to a tuning file that `build.rs` bakes
+//! into every later build's `Plan::default()`.
 //!
 //! The timing is `bench`'s ([`crate::bench::measure`]): warm-up, interleaved rounds, medians.
-//! Every tile of a grid around a cache-derived guess is timed for each N, thread count and mode;
-//! a tile's score is the geometric mean of its throughputs over those cells, so no one N
-//! dominates. The built-in (or current) default tile is always in the grid, and marked.
+//! First every tile of a grid around a cache-derived guess is timed for each N, thread count and
+//! mode; a tile's score is the geometric mean of its throughputs over those cells, so no one N
+//! dominates. The built-in (or current) default tile is always in the grid, and marked. Then, at
+//! the winning tile, both schedules with both kinds of stores into reused and fresh output
+//! ([`decide_choices`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use serde::Serialize;
 use crate::bench::{AccuracyArg, Mode, ScheduleArg, StoresArg};
 use crate::experiment::MAX_N;
 use crate::measure::{Measurement, Pools, Variant, measure};
-use crate::tuning_config::{self, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile};
+use crate::tuning_config::{self, Choices, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile};
 use crate::{Failure, pin_current_thread};
 
 /// Options of `pairkernel tune`.
@@ -72,12 +75,24 @@ struct Cell {
     median_s: f64,
 }
 
-/// What the tuning file records besides the tile.
+/// What the tuning file records besides the tile and the choices.
 #[derive(Serialize)]
 struct Details {
     machine: MachineRecord,
     run: RunRecord,
     results: Vec<TileResult>,
+    choice_results: Vec<ChoiceCell>,
+}
+
+/// One schedule × stores combination's throughput in one cell of the choices' run.
+#[derive(Clone, Debug, Serialize)]
+struct ChoiceCell {
+    n: usize,
+    threads: usize,
+    mode: Mode,
+    schedule: ScheduleArg,
+    stores: StoresArg,
+    gentries_per_s: f64,
 }
 
 #[derive(Serialize)]
@@ -193,7 +208,30 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
     if !args.no_pin && thread_counts.contains(&1) {
         pin_current_thread();
     }
-    let total = ns.len() as u64 * u64::from(reps + 1) * variants.len() as u64;
+    // The choices' run: both schedules × both stores, reused and fresh output (its tile is the
+    // winner's, set once the tiles are ranked).
+    let mut choice_variants = Vec::new();
+    for &threads in &thread_counts {
+        for mode in [Mode::Into, Mode::Alloc] {
+            for schedule in [ScheduleArg::Rows, ScheduleArg::Symmetric] {
+                for stores in [StoresArg::Plain, StoresArg::Streaming] {
+                    choice_variants.push(Variant {
+                        threads,
+                        kernel: pairkernel::Kernel::Phi,
+                        dim: 3,
+                        mode,
+                        schedule,
+                        stores,
+                        accuracy: AccuracyArg::default(),
+                        tile: (default.rows, default.cols),
+                        k: 1,
+                    });
+                }
+            }
+        }
+    }
+    let total =
+        ns.len() as u64 * u64::from(reps + 1) * (variants.len() + choice_variants.len()) as u64;
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, {eta} left ({msg})",
@@ -216,17 +254,36 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
             break;
         }
     }
-    bar.finish_and_clear();
-    let interrupted = stop.load(Ordering::Relaxed);
-
     let results = rank(&tiles, &measurements);
     let Some(winner) = results.first() else {
+        bar.finish_and_clear();
         writeln!(
             report,
             "interrupted before any tile was timed: nothing to report"
         )?;
         return Ok(());
     };
+    let mut choice_measurements: Vec<Measurement> = Vec::new();
+    for variant in &mut choice_variants {
+        variant.tile = (winner.tile_rows, winner.tile_cols);
+    }
+    for &n in &ns {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        bar.set_message(format!("schedules and stores, N = {n}"));
+        choice_measurements.extend(measure(
+            n,
+            args.seed,
+            &choice_variants,
+            reps,
+            &pools,
+            &stop,
+            || bar.inc(1),
+        )?);
+    }
+    bar.finish_and_clear();
+    let interrupted = stop.load(Ordering::Relaxed);
     let default_result = results
         .iter()
         .find(|r| (r.tile_rows, r.tile_cols) == (default.rows, default.cols));
@@ -252,6 +309,19 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
         )?;
         return Ok(());
     }
+    let choice_results: Vec<ChoiceCell> = choice_measurements
+        .iter()
+        .map(|m| ChoiceCell {
+            n: m.n,
+            threads: m.threads,
+            mode: m.mode,
+            schedule: m.schedule,
+            stores: m.stores,
+            gentries_per_s: m.gentries_per_s,
+        })
+        .collect();
+    let choices = decide_choices(&choice_results);
+    print_choices(&mut report, &choice_results, &choices)?;
 
     let tile = Tile {
         rows: winner.tile_rows,
@@ -279,6 +349,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
             winner_over_default,
         },
         results: results.clone(),
+        choice_results,
     };
     let path = if args.apply {
         let home = std::env::var_os("HOME");
@@ -289,7 +360,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
     } else {
         args.out.clone()
     };
-    write_tuning_file(&path, tile, &details)?;
+    write_tuning_file(&path, tile, &choices, &details)?;
     let shown = std::path::absolute(&path).unwrap_or(path.clone());
     writeln!(report, "wrote {}", shown.display())?;
     if args.apply {
@@ -402,20 +473,234 @@ fn print_table(
 }
 
 /// Writes the tuning file and reads it back through the same check `build.rs` makes.
-fn write_tuning_file(path: &Path, tile: Tile, details: &Details) -> Result<(), Failure> {
+fn write_tuning_file(
+    path: &Path,
+    tile: Tile,
+    choices: &Choices,
+    details: &Details,
+) -> Result<(), Failure> {
     let details_toml = toml::to_string(details).map_err(|e| Failure::Tuning(e.to_string()))?;
     let header = format!(
         "pairkernel tuning file, written by `pairkernel tune`.\n\
-         build.rs makes [tile] the default of Plan::default(); the rest records the run.\n\
+         build.rs makes [tile] the default of Plan::default() and [choices] what its Auto\n\
+         settings choose; the rest records the run.\n\
          Use it: {}=<this file> cargo build --release, or put it at the default location\n\
          (`pairkernel tune --apply`).",
         tuning_config::ENV_TUNING
     );
-    let text = tuning_config::tuning_file_text(tile, &header, &details_toml);
+    let text = tuning_config::tuning_file_text(tile, choices, &header, &details_toml);
     tuning_config::parse_tuning_file(path, &text).map_err(Failure::Tuning)?;
+    tuning_config::parse_choices(path, &text).map_err(Failure::Tuning)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, text)?;
     Ok(())
+}
+
+/// The schedule and the streaming thresholds the choices' run supports.
+///
+/// The schedule for square matrices: the one whose best (over both stores) throughputs have the
+/// larger geometric mean over every cell. Then, for that schedule and each kind of output
+/// (reused, fresh), streaming "wins" at an N where its geometric mean over the thread counts is
+/// at least plain stores'; it is chosen for outputs larger than the largest N it lost at below
+/// the sizes it won at throughout (so from the smallest N it won at, and at every larger one).
+/// Measured nowhere below the smallest N, the threshold then sits just under it.
+fn decide_choices(cells: &[ChoiceCell]) -> Choices {
+    let rate = |n: usize, threads: usize, mode: Mode, schedule: ScheduleArg, stores: StoresArg| {
+        cells
+            .iter()
+            .find(|c| {
+                (c.n, c.threads, c.mode, c.schedule, c.stores)
+                    == (n, threads, mode, schedule, stores)
+            })
+            .map(|c| c.gentries_per_s)
+    };
+    let mut keys: Vec<(usize, usize, Mode)> =
+        cells.iter().map(|c| (c.n, c.threads, c.mode)).collect();
+    keys.sort_by_key(|&(n, t, m)| (n, t, m as u8));
+    keys.dedup();
+    let geomean = |values: &[f64]| {
+        (values.iter().map(|v| v.ln()).sum::<f64>() / values.len().max(1) as f64).exp()
+    };
+    let best_of = |schedule: ScheduleArg| -> Vec<f64> {
+        keys.iter()
+            .filter_map(|&(n, t, m)| {
+                let plain = rate(n, t, m, schedule, StoresArg::Plain)?;
+                let streaming = rate(n, t, m, schedule, StoresArg::Streaming)?;
+                Some(plain.max(streaming))
+            })
+            .collect()
+    };
+    let (rows, symmetric) = (best_of(ScheduleArg::Rows), best_of(ScheduleArg::Symmetric));
+    if rows.is_empty() || symmetric.is_empty() {
+        return Choices::default();
+    }
+    let chosen = if geomean(&symmetric) >= geomean(&rows) {
+        ScheduleArg::Symmetric
+    } else {
+        ScheduleArg::Rows
+    };
+    let mut ns: Vec<usize> = keys.iter().map(|k| k.0).collect();
+    ns.dedup();
+    let threshold = |mode: Mode| -> Option<u64> {
+        let wins: Vec<bool> = ns
+            .iter()
+            .map(|&n| {
+                let of = |stores| -> Vec<f64> {
+                    keys.iter()
+                        .filter(|k| k.0 == n && k.2 == mode)
+                        .filter_map(|&(n, t, m)| rate(n, t, m, chosen, stores))
+                        .collect()
+                };
+                let (plain, streaming) = (of(StoresArg::Plain), of(StoresArg::Streaming));
+                !plain.is_empty() && geomean(&streaming) >= geomean(&plain)
+            })
+            .collect();
+        let bytes = |n: usize| (n as u64).saturating_mul(n as u64).saturating_mul(8);
+        // The first N of the final run of wins.
+        let from = wins
+            .iter()
+            .rposition(|&won| !won)
+            .map_or(0, |lost| lost + 1);
+        match from {
+            0 => ns.first().map(|&n| bytes(n).saturating_sub(1)),
+            k => Some(bytes(ns[k - 1])),
+        }
+    };
+    Choices {
+        symmetric: Some(chosen == ScheduleArg::Symmetric),
+        stream_reused_above: threshold(Mode::Into),
+        stream_fresh_above: threshold(Mode::Alloc),
+    }
+}
+
+/// The choices' run as a table, and what it chose.
+fn print_choices(
+    report: &mut impl Write,
+    cells: &[ChoiceCell],
+    choices: &Choices,
+) -> std::io::Result<()> {
+    let mut keys: Vec<(usize, usize, Mode)> =
+        cells.iter().map(|c| (c.n, c.threads, c.mode)).collect();
+    keys.sort_by_key(|&(n, t, m)| (n, t, m as u8));
+    keys.dedup();
+    writeln!(
+        report,
+        "\nschedules and stores at the winning tile (G entries/s):\n{:>6} {:>7} {:>5} {:>11} {:>15} {:>15} {:>19}",
+        "N",
+        "threads",
+        "mode",
+        "rows plain",
+        "rows streaming",
+        "symmetric plain",
+        "symmetric streaming"
+    )?;
+    for (n, threads, mode) in keys {
+        write!(
+            report,
+            "{n:>6} {threads:>7} {:>5}",
+            crate::bench::arg_name(mode)
+        )?;
+        for (schedule, stores, width) in [
+            (ScheduleArg::Rows, StoresArg::Plain, 11),
+            (ScheduleArg::Rows, StoresArg::Streaming, 15),
+            (ScheduleArg::Symmetric, StoresArg::Plain, 15),
+            (ScheduleArg::Symmetric, StoresArg::Streaming, 19),
+        ] {
+            let rate = cells
+                .iter()
+                .find(|c| {
+                    (c.n, c.threads, c.mode, c.schedule, c.stores)
+                        == (n, threads, mode, schedule, stores)
+                })
+                .map_or(f64::NAN, |c| c.gentries_per_s);
+            write!(report, " {rate:>width$.3}")?;
+        }
+        writeln!(report)?;
+    }
+    let mib = |bytes: Option<u64>| {
+        bytes.map_or("the rule".into(), |b| {
+            format!("{:.2} MiB", b as f64 / f64::from(1 << 20))
+        })
+    };
+    writeln!(
+        report,
+        "chosen: square matrices {}; streaming stores above {} (reused output), {} (fresh output)",
+        match choices.symmetric {
+            Some(true) => "symmetric",
+            Some(false) => "rows",
+            None => "by the rule",
+        },
+        mib(choices.stream_reused_above),
+        mib(choices.stream_fresh_above)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(
+        n: usize,
+        mode: Mode,
+        schedule: ScheduleArg,
+        stores: StoresArg,
+        rate: f64,
+    ) -> ChoiceCell {
+        ChoiceCell {
+            n,
+            threads: 2,
+            mode,
+            schedule,
+            stores,
+            gentries_per_s: rate,
+        }
+    }
+
+    #[test]
+    fn choices_follow_the_measurements() {
+        use ScheduleArg::{Rows, Symmetric};
+        use StoresArg::{Plain, Streaming};
+        // Symmetric wins; reused: plain at 1000, streaming from 3000 on; fresh: streaming at
+        // 1000, plain at 3000, streaming at 10000 (so from 10000 only).
+        let mut cells = Vec::new();
+        for (n, into_streams, alloc_streams) in [
+            (1000, false, true),
+            (3000, true, false),
+            (10000, true, true),
+        ] {
+            for (mode, streams) in [(Mode::Into, into_streams), (Mode::Alloc, alloc_streams)] {
+                let (plain, streaming) = if streams { (1.0, 1.5) } else { (1.5, 1.0) };
+                cells.push(cell(n, mode, Symmetric, Plain, plain));
+                cells.push(cell(n, mode, Symmetric, Streaming, streaming));
+                cells.push(cell(n, mode, Rows, Plain, 0.9));
+                cells.push(cell(n, mode, Rows, Streaming, 0.8));
+            }
+        }
+        let choices = decide_choices(&cells);
+        assert_eq!(choices.symmetric, Some(true));
+        assert_eq!(choices.stream_reused_above, Some(1000 * 1000 * 8));
+        assert_eq!(choices.stream_fresh_above, Some(3000 * 3000 * 8));
+
+        // Rows win everywhere, streaming everywhere: just under the smallest N.
+        let cells: Vec<ChoiceCell> = [500, 2000]
+            .into_iter()
+            .flat_map(|n| {
+                [Mode::Into, Mode::Alloc].into_iter().flat_map(move |mode| {
+                    [
+                        cell(n, mode, Rows, Plain, 1.0),
+                        cell(n, mode, Rows, Streaming, 2.0),
+                        cell(n, mode, Symmetric, Plain, 0.5),
+                        cell(n, mode, Symmetric, Streaming, 1.9),
+                    ]
+                })
+            })
+            .collect();
+        let choices = decide_choices(&cells);
+        assert_eq!(choices.symmetric, Some(false));
+        assert_eq!(choices.stream_reused_above, Some(500 * 500 * 8 - 1));
+        assert_eq!(choices.stream_fresh_above, Some(500 * 500 * 8 - 1));
+        assert_eq!(decide_choices(&[]), Choices::default());
+    }
 }
