@@ -182,16 +182,33 @@ pub(crate) fn splat_rows<V: Lanes, const MR: usize>(
     }
 }
 
-/// The `MR` × 1 block of rows already splatted ([`splat_rows`]) against lane group `group`: the
-/// same entries, bit for bit, as [`block`]'s, without splatting the rows (and checking their
-/// bounds) again for every lane group of a sweep.
+/// Lane groups `groups` of a node set's columns, packed group by group: group `g`'s
+/// coordinates on every axis, `[axis][lane]`, are the `dim · LANES` values from
+/// `(g − groups.start) · dim · LANES`. A sweep of rows against them then reads each group as
+/// one slice of known length (BLIS packs its panels for the same reason), not `dim` slices each
+/// with its bounds check.
+pub(crate) fn pack_groups(
+    cols: &Columns<'_>,
+    dim: usize,
+    groups: std::ops::Range<usize>,
+    packed: &mut Vec<f64>,
+) {
+    packed.clear();
+    for group in groups {
+        for axis in 0..dim {
+            packed.extend_from_slice(&cols.groups::<1>(axis, group)[0]);
+        }
+    }
+}
+
+/// The `MR` × 1 block of rows already splatted ([`splat_rows`]) against one packed lane group
+/// (`dim · LANES` values, [`pack_groups`]): the same entries, bit for bit, as [`block`]'s.
 #[inline(always)]
 pub(crate) fn block_of_splatted_rows<V, F, A, D, const MR: usize>(
     kernel: &F,
     dim: D,
     splats: &[V],
-    cols: &Columns<'_>,
-    group: usize,
+    group: &[f64],
 ) -> [V; MR]
 where
     V: Lanes,
@@ -199,9 +216,11 @@ where
     A: EntryArithmetic,
     D: Dimension,
 {
-    // One bounds check, outside the entries (with a fixed dimension, the slice is constant).
+    // One bounds check each, outside the entries (with a fixed dimension, none: the lengths
+    // are constants).
     let splats = &splats[..dim.get() * MR];
-    let q = |axis: usize, _| V::load(&cols.groups::<1>(axis, group)[0]);
+    let (group, _) = group[..dim.get() * LANES].as_chunks::<LANES>();
+    let q = |axis: usize, _| V::load(&group[axis]);
     entries::<V, F, A, D, MR, 1>(kernel, dim, |axis, k| splats[axis * MR + k], q)
         .map(|[entry]| entry)
 }
