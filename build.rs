@@ -64,7 +64,12 @@ fn tuned_tile() -> Result<(Tile, String, (Choices, String)), String> {
     let (file_tile, file_source, choices) = match tuning_file()? {
         Some((path, tile, choices)) => {
             let source = format!("tuning file {}", path.display());
-            (tile, source.clone(), (choices, source))
+            // A file without `[choices]` (written before `tune` measured them) leaves the rules.
+            let choices_source = match choices == Choices::default() {
+                true => "built-in".to_string(),
+                false => source.clone(),
+            };
+            (tile, source, (choices, choices_source))
         }
         None => (
             BUILT_IN,

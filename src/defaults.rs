@@ -17,7 +17,6 @@
 //! written by `pairkernel tune`): `build.rs` resolves the tile and generates [`TILE_ROWS`],
 //! [`TILE_COLS`] and [`TILE_SOURCE`] into `OUT_DIR`; the built-in values themselves live in
 //! `src/tuning_config.rs`, which `build.rs` shares.
-
 //!
 //! What the `Auto` settings choose comes from the same place: a tuning file's `[choices]`
 //! (measured by `tune` on the machine that built the crate), else the built-in rules below

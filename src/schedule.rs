@@ -23,7 +23,10 @@ use crate::tile::{BandInputs, fill_band};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Schedule {
     /// Symmetric for a square kernel matrix ([`Plan::kernel_matrix`](crate::Plan::kernel_matrix)
-    /// and its `_into` form), rows for a cross matrix.
+    /// and its `_into` form) unless the build baked a tuning file that measured rows faster
+    /// ([`machine::auto_choices`](crate::machine::auto_choices)); rows for a cross matrix. The
+    /// matrix-free products of one node set ([`Plan::apply`](crate::Plan::apply)) take the
+    /// symmetric order under `Auto` whatever the file says: `tune` times dense fills only.
     #[default]
     Auto,
     /// Every entry computed: bands of rows, each a run of whole rows of the output. The only

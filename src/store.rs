@@ -14,9 +14,10 @@
 //! streaming won already at N = 1000 (8 MB: 1.08 against 0.84 G entries/s, symmetric, two
 //! threads; 2.12 against 1.81 with `Accuracy::Fast`), and into fresh pages too at N = 1000 and
 //! 3000 (0.56 against 0.46 at N = 3000), equal at 10000. The two machines share their L3 size
-//! and differ in L2, which puts the crossover of both: [`Stores::Auto`] streams into any
-//! output, reused or fresh, larger than eight times one core's L2 (4 MiB on Zen 3, 8 MiB on
-//! Zen 4: N ≈ 1000 on Zen 4, where plain stores still won); see [`choose`].
+//! and differ in L2, which puts the crossover of both: by default [`Stores::Auto`] streams
+//! into any output, reused or fresh, larger than eight times one core's L2 (4 MiB on Zen 3,
+//! 8 MiB on Zen 4: N ≈ 1000 on Zen 4, where plain stores still won), unless the build baked a
+//! tuning file's measured thresholds ([`crate::machine::auto_choices`]); see [`choose`].
 //!
 //! Alignment: a streaming store needs a 32-byte aligned lane group, and writes best whole
 //! 64-byte lines, which the symmetric kernel's 8-entry segments are when rows start on a line
@@ -42,9 +43,11 @@ use crate::simd::{Lanes, fence_streaming_stores};
 /// Streaming stores exist on x86-64 (every SIMD path); elsewhere `Streaming` stores plainly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Stores {
-    /// Streaming stores for an output larger than eight times one core's L2 cache (fastest
-    /// into a [`KernelMatrix`](crate::KernelMatrix) with a multiple of 8 columns, whose rows
-    /// start on cache lines); plain stores for smaller ones.
+    /// Streaming stores for an output larger than eight times one core's L2 cache, or than a
+    /// tuning file's measured thresholds for reused and fresh output where the build had one
+    /// ([`machine::auto_choices`](crate::machine::auto_choices)); plain stores for smaller
+    /// ones. (Streaming is fastest into a [`KernelMatrix`](crate::KernelMatrix) with a multiple
+    /// of 8 columns, whose rows start on cache lines.)
     #[default]
     Auto,
     /// Ordinary stores, which keep the output in cache.

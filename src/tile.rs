@@ -84,8 +84,9 @@ pub(crate) fn fill_band<
 /// splatted coordinates.
 ///
 /// The rows are splatted once and the output rows cut to the tile once, before the sweep: the
-/// loop then holds the arithmetic, one packed group's loads and the stores (measured: splatting and slicing per lane group, with their bounds checks and row
-/// lookups, made the loop ~150 instructions for four square roots, 0.5x of the C row kernel).
+/// loop then holds the arithmetic, one packed group's loads and the stores (measured:
+/// splatting and slicing per lane group, with their bounds checks and row lookups, made the
+/// loop ~150 instructions for four square roots, 0.5x of the C row kernel).
 #[inline(always)]
 fn fill_rows<
     V: Lanes,

@@ -200,11 +200,13 @@ pub fn tuning_file_text(tile: Tile, choices: &Choices, header: &str, details: &s
             let name = if symmetric { "symmetric" } else { "rows" };
             text += &format!("square_schedule = \"{name}\"\n");
         }
+        // TOML integers are i64: a larger threshold means "never", as i64::MAX bytes does.
+        let toml_bytes = |bytes: u64| bytes.min(i64::MAX as u64);
         if let Some(bytes) = choices.stream_reused_above {
-            text += &format!("stream_reused_above_bytes = {bytes}\n");
+            text += &format!("stream_reused_above_bytes = {}\n", toml_bytes(bytes));
         }
         if let Some(bytes) = choices.stream_fresh_above {
-            text += &format!("stream_fresh_above_bytes = {bytes}\n");
+            text += &format!("stream_fresh_above_bytes = {}\n", toml_bytes(bytes));
         }
     }
     if !details.is_empty() {

@@ -505,7 +505,9 @@ fn write_tuning_file(
 /// (reused, fresh), streaming "wins" at an N where its geometric mean over the thread counts is
 /// at least plain stores'; it is chosen for outputs larger than the largest N it lost at below
 /// the sizes it won at throughout (so from the smallest N it won at, and at every larger one).
-/// Measured nowhere below the smallest N, the threshold then sits just under it.
+/// Measured nowhere below the smallest N, the threshold then sits just under it. Where plain
+/// stores won at the largest N, nothing measured says streaming wins anywhere: no threshold,
+/// the built-in rule stays.
 fn decide_choices(cells: &[ChoiceCell]) -> Choices {
     let rate = |n: usize, threads: usize, mode: Mode, schedule: ScheduleArg, stores: StoresArg| {
         cells
@@ -564,6 +566,7 @@ fn decide_choices(cells: &[ChoiceCell]) -> Choices {
             .rposition(|&won| !won)
             .map_or(0, |lost| lost + 1);
         match from {
+            _ if wins.last() != Some(&true) => None,
             0 => ns.first().map(|&n| bytes(n).saturating_sub(1)),
             k => Some(bytes(ns[k - 1])),
         }
@@ -702,5 +705,26 @@ mod tests {
         assert_eq!(choices.stream_reused_above, Some(500 * 500 * 8 - 1));
         assert_eq!(choices.stream_fresh_above, Some(500 * 500 * 8 - 1));
         assert_eq!(decide_choices(&[]), Choices::default());
+
+        // Plain stores win at the largest N: no threshold (the rule stays).
+        let cells: Vec<ChoiceCell> = [(500, 2.0), (2000, 0.5)]
+            .into_iter()
+            .flat_map(|(n, streaming)| {
+                [Mode::Into, Mode::Alloc].into_iter().flat_map(move |mode| {
+                    [
+                        cell(n, mode, Rows, Plain, 0.1),
+                        cell(n, mode, Rows, Streaming, 0.1),
+                        cell(n, mode, Symmetric, Plain, 1.0),
+                        cell(n, mode, Symmetric, Streaming, streaming),
+                    ]
+                })
+            })
+            .collect();
+        let choices = decide_choices(&cells);
+        assert_eq!(choices.symmetric, Some(true));
+        assert_eq!(
+            (choices.stream_reused_above, choices.stream_fresh_above),
+            (None, None)
+        );
     }
 }
