@@ -145,8 +145,9 @@ fn write_tuned_tiles(tile: Tile, source: &str, (choices, choices_source): (Choic
          pub const TILE_COLS: usize = {};\n\
          /// Where [`TILE_ROWS`] and [`TILE_COLS`] came from.\n\
          pub const TILE_SOURCE: &str = {:?};\n\
-         /// A tuning file's `square_schedule`: symmetric (`true`) or rows for square matrices.\n\
-         pub const TUNED_SYMMETRIC: Option<bool> = {:?};\n\
+         /// A tuning file's square-matrix schedules, symmetric (`true`) or rows, in\n\
+         /// `SquareCase::index` order (`square_schedule`, `_fresh`, `_fast`, `_fast_fresh`).\n\
+         pub const TUNED_SYMMETRIC: [Option<bool>; 4] = {:?};\n\
          /// A tuning file's `stream_reused_above_bytes`.\n\
          pub const TUNED_STREAM_REUSED_ABOVE: Option<usize> = {};\n\
          /// A tuning file's `stream_fresh_above_bytes`.\n\
@@ -156,7 +157,7 @@ fn write_tuned_tiles(tile: Tile, source: &str, (choices, choices_source): (Choic
         tile.rows,
         tile.cols,
         source,
-        choices.symmetric,
+        choices.square,
         bytes(choices.stream_reused_above),
         bytes(choices.stream_fresh_above),
         choices_source,

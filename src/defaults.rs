@@ -28,8 +28,18 @@ include!(concat!(env!("OUT_DIR"), "/tuned_tiles.rs"));
 /// choose in this build on this machine: [`auto_choices`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AutoChoices {
-    /// A square kernel matrix is filled by the symmetric schedule (`true`) or by rows.
+    /// A square kernel matrix whose entries cost what the default accuracy's do is filled by
+    /// the symmetric schedule (`true`) or by rows: into a reused output (`*_into`).
     pub symmetric_square: bool,
+    /// The same into a freshly allocated output.
+    pub symmetric_square_fresh: bool,
+    /// The same for cheap entries ([`Accuracy::Fast`](crate::Accuracy::Fast) with a kernel
+    /// whose fast formula is a few operations:
+    /// [`FAST_IS_CHEAP`](crate::kernels::RadialFunction::FAST_IS_CHEAP), as the article's φ
+    /// and the cubic), into a reused output.
+    pub symmetric_square_cheap: bool,
+    /// The same for cheap entries into a freshly allocated output.
+    pub symmetric_square_cheap_fresh: bool,
     /// Streaming stores for a reused output (`*_into`) of more than this many bytes.
     pub stream_reused_above_bytes: usize,
     /// Streaming stores for a freshly allocated output of more than this many bytes.
@@ -38,21 +48,51 @@ pub struct AutoChoices {
     pub source: &'static str,
 }
 
+impl AutoChoices {
+    /// Whether a square matrix is filled by the symmetric schedule: `cheap` entries or not, a
+    /// `fresh` output or a reused one.
+    pub fn symmetric(&self, cheap: bool, fresh: bool) -> bool {
+        match (cheap, fresh) {
+            (false, false) => self.symmetric_square,
+            (false, true) => self.symmetric_square_fresh,
+            (true, false) => self.symmetric_square_cheap,
+            (true, true) => self.symmetric_square_cheap_fresh,
+        }
+    }
+}
+
 /// What the `Auto` settings choose here: a tuning file's measured `[choices]` where the build
-/// had one (each key it has), else the built-in rules: the symmetric schedule for square
-/// matrices (it won on both CPUs this crate is measured on, Zen 3 and Zen 4: half the square
-/// roots), and streaming stores for outputs larger than eight L2 caches (the crossover measured
-/// on Zen 4, 8 MiB; on Zen 3, 512 KiB L2, streaming already won at 8 MB).
+/// had one (each key it has), else the built-in rules:
+///
+/// - **Schedule of a square matrix**: symmetric where the entries cost what the default
+///   accuracy's do (≈ 55 operations per four entries: half the arithmetic pays for the
+///   mirrored stores; on a Zen 3, 1.25–1.5× the row schedule into reused output and within
+///   ±10% into fresh), by rows where they are cheap (`Accuracy::Fast` with φ or the cubic,
+///   eleven operations per four: the stores bound the fill, and the mirrored ones cost more
+///   than the square roots they save; on a Zen 3 rows measured 1.2–1.9× the symmetric
+///   schedule in five of six cells, reused or fresh, and tied in the sixth).
+/// - **Stores**: streaming for outputs larger than eight L2 caches (the crossover measured on
+///   Zen 4, 8 MiB; on Zen 3, 512 KiB L2, streaming already won at 8 MB).
+///
+/// `pairkernel tune` measures all of these on the machine that builds the crate (see the
+/// README); `pairkernel info` prints them.
 ///
 /// ```
 /// let choices = pairkernel::machine::auto_choices();
 /// assert!(choices.stream_reused_above_bytes > 0 || choices.source != "built-in");
+/// if choices.source == "built-in" {
+///     assert!(choices.symmetric(false, false) && !choices.symmetric(true, false));
+/// }
 /// println!("{choices:?}");
 /// ```
 pub fn auto_choices() -> AutoChoices {
     let rule = crate::store::streaming_min_bytes();
+    let [square, square_fresh, cheap, cheap_fresh] = TUNED_SYMMETRIC;
     AutoChoices {
-        symmetric_square: TUNED_SYMMETRIC.unwrap_or(true),
+        symmetric_square: square.unwrap_or(true),
+        symmetric_square_fresh: square_fresh.unwrap_or(true),
+        symmetric_square_cheap: cheap.unwrap_or(false),
+        symmetric_square_cheap_fresh: cheap_fresh.unwrap_or(false),
         stream_reused_above_bytes: TUNED_STREAM_REUSED_ABOVE.unwrap_or(rule),
         stream_fresh_above_bytes: TUNED_STREAM_FRESH_ABOVE.unwrap_or(rule),
         source: CHOICES_SOURCE,

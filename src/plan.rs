@@ -489,12 +489,9 @@ impl<K: KernelChoice> Plan<K> {
             plan_tile: (self.tile_rows, self.tile_cols),
             rows,
             cols,
-            symmetric: square
-                && match self.schedule {
-                    Schedule::Auto => defaults::auto_choices().symmetric_square,
-                    Schedule::Rows => false,
-                    Schedule::Symmetric => true,
-                },
+            square,
+            schedule: self.schedule,
+            fresh,
             streaming: store::choose(self.stores, out.len(), fresh),
             tile,
             out,
@@ -523,7 +520,11 @@ pub(crate) struct FillJob<'a> {
     plan_tile: (usize, usize),
     rows: &'a Nodes,
     cols: &'a Nodes,
-    symmetric: bool,
+    /// Rows and columns are the same nodes.
+    square: bool,
+    schedule: Schedule,
+    /// `out` was just allocated (its pages are not faulted in yet).
+    fresh: bool,
     streaming: bool,
     tile: TileShape,
     out: &'a mut [f64],
@@ -540,11 +541,22 @@ impl KernelJob for FillJob<'_> {
             plan_tile,
             rows,
             cols,
-            symmetric,
+            square,
+            schedule,
+            fresh,
             streaming,
             tile,
             out,
         } = self;
+        // Chosen here, where the kernel is a type: whether its entries are cheap is part of
+        // `Auto`'s choice.
+        let symmetric = square
+            && match schedule {
+                Schedule::Auto => defaults::auto_choices()
+                    .symmetric(accuracy == Accuracy::Fast && F::FAST_IS_CHEAP, fresh),
+                Schedule::Rows => false,
+                Schedule::Symmetric => true,
+            };
         with_dimension!(rows.dim(), |dim| {
             let inputs = BandInputs {
                 kernel,

@@ -105,14 +105,65 @@ pub fn parse_tuning_file(path: &Path, text: &str) -> Result<Tile, String> {
 /// optional `[choices]` table. A missing key leaves the library's built-in rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Choices {
-    /// `Schedule::Auto` for a square matrix: symmetric (`true`) or rows (`false`); the key
-    /// `square_schedule`, `"symmetric"` or `"rows"`.
-    pub symmetric: Option<bool>,
+    /// `Schedule::Auto` for a square matrix: symmetric (`true`) or rows (`false`), indexed by
+    /// [`SquareCase::index`] (entry cost × reused or fresh output); the keys of
+    /// [`SquareCase::key`], `"symmetric"` or `"rows"`.
+    pub square: [Option<bool>; 4],
     /// `Stores::Auto` streams a reused output larger than this many bytes
     /// (`stream_reused_above_bytes`).
     pub stream_reused_above: Option<u64>,
     /// The same for a freshly allocated output (`stream_fresh_above_bytes`).
     pub stream_fresh_above: Option<u64>,
+}
+
+/// The cases in which `Schedule::Auto` chooses a square matrix's schedule: whether the entries
+/// are cheap (`Accuracy::Fast` with a kernel whose fast formula is a few operations) or cost
+/// what the default accuracy's do, and whether the output is reused or freshly allocated. The
+/// trade differs: the symmetric schedule halves the arithmetic and pays for mirrored stores,
+/// which on fresh output also fault pages in out of order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SquareCase {
+    /// Cheap entries (`Accuracy::Fast`, `RadialFunction::FAST_IS_CHEAP`).
+    pub cheap: bool,
+    /// Freshly allocated output.
+    pub fresh: bool,
+}
+
+impl SquareCase {
+    /// Every case, in [`SquareCase::index`] order.
+    pub const ALL: [SquareCase; 4] = [
+        SquareCase {
+            cheap: false,
+            fresh: false,
+        },
+        SquareCase {
+            cheap: false,
+            fresh: true,
+        },
+        SquareCase {
+            cheap: true,
+            fresh: false,
+        },
+        SquareCase {
+            cheap: true,
+            fresh: true,
+        },
+    ];
+
+    /// The case's place in [`Choices::square`].
+    pub const fn index(self) -> usize {
+        (self.cheap as usize) * 2 + self.fresh as usize
+    }
+
+    /// The case's key in a tuning file's `[choices]`.
+    pub const fn key(self) -> &'static str {
+        match (self.cheap, self.fresh) {
+            (false, false) => "square_schedule",
+            (false, true) => "square_schedule_fresh",
+            (true, false) => "square_schedule_fast",
+            (true, true) => "square_schedule_fast_fresh",
+        }
+    }
 }
 
 /// The `[choices]` of a tuning file's text (all `None` without the table); `path` names the
@@ -128,26 +179,32 @@ pub fn parse_choices(path: &Path, text: &str) -> Result<Choices, String> {
     let choices = choices
         .as_table()
         .ok_or_else(|| format!("choices in tuning file {where_} must be a table"))?;
-    if let Some(key) = choices
-        .keys()
-        .find(|key| !CHOICE_KEYS.contains(&key.as_str()))
-    {
+    let known: Vec<&str> = SquareCase::ALL
+        .iter()
+        .map(|case| case.key())
+        .chain(STORE_KEYS)
+        .collect();
+    if let Some(key) = choices.keys().find(|key| !known.contains(&key.as_str())) {
         return Err(format!(
             "choices.{key} in tuning file {where_} is not a known choice (known: {})",
-            CHOICE_KEYS.join(", ")
+            known.join(", ")
         ));
     }
-    let symmetric = match choices.get("square_schedule") {
-        None => None,
-        Some(toml::Value::String(s)) if s == "symmetric" => Some(true),
-        Some(toml::Value::String(s)) if s == "rows" => Some(false),
-        Some(other) => {
-            return Err(format!(
-                "choices.square_schedule in tuning file {where_} = {other} is not allowed: it \
-                 must be \"symmetric\" or \"rows\""
-            ));
-        }
-    };
+    let mut square = [None; 4];
+    for case in SquareCase::ALL {
+        let key = case.key();
+        square[case.index()] = match choices.get(key) {
+            None => None,
+            Some(toml::Value::String(s)) if s == "symmetric" => Some(true),
+            Some(toml::Value::String(s)) if s == "rows" => Some(false),
+            Some(other) => {
+                return Err(format!(
+                    "choices.{key} in tuning file {where_} = {other} is not allowed: it must be \
+                     \"symmetric\" or \"rows\""
+                ));
+            }
+        };
+    }
     let bytes = |key: &str| -> Result<Option<u64>, String> {
         match choices.get(key) {
             None => Ok(None),
@@ -159,18 +216,15 @@ pub fn parse_choices(path: &Path, text: &str) -> Result<Choices, String> {
         }
     };
     Ok(Choices {
-        symmetric,
-        stream_reused_above: bytes("stream_reused_above_bytes")?,
-        stream_fresh_above: bytes("stream_fresh_above_bytes")?,
+        square,
+        stream_reused_above: bytes(STORE_KEYS[0])?,
+        stream_fresh_above: bytes(STORE_KEYS[1])?,
     })
 }
 
-/// The keys of a tuning file's `[choices]` table.
-const CHOICE_KEYS: [&str; 3] = [
-    "square_schedule",
-    "stream_reused_above_bytes",
-    "stream_fresh_above_bytes",
-];
+/// The store keys of a tuning file's `[choices]` table (the schedule keys are
+/// [`SquareCase::key`]'s).
+const STORE_KEYS: [&str; 2] = ["stream_reused_above_bytes", "stream_fresh_above_bytes"];
 
 /// The default location of the tuning file: `$XDG_CONFIG_HOME/pairkernel/tuning.toml`, else
 /// `$HOME/.config/pairkernel/tuning.toml`; `None` if neither variable is set.
@@ -196,9 +250,11 @@ pub fn tuning_file_text(tile: Tile, choices: &Choices, header: &str, details: &s
     text += &format!("\n[tile]\nrows = {}\ncols = {}\n", tile.rows, tile.cols);
     if *choices != Choices::default() {
         text += "\n[choices]\n";
-        if let Some(symmetric) = choices.symmetric {
-            let name = if symmetric { "symmetric" } else { "rows" };
-            text += &format!("square_schedule = \"{name}\"\n");
+        for case in SquareCase::ALL {
+            if let Some(symmetric) = choices.square[case.index()] {
+                let name = if symmetric { "symmetric" } else { "rows" };
+                text += &format!("{} = \"{name}\"\n", case.key());
+            }
         }
         // TOML integers are i64: a larger threshold means "never", as i64::MAX bytes does.
         let toml_bytes = |bytes: u64| bytes.min(i64::MAX as u64);
@@ -286,12 +342,12 @@ mod tests {
         for choices in [
             Choices::default(),
             Choices {
-                symmetric: Some(false),
+                square: [Some(false), None, None, None],
                 stream_reused_above: Some(0),
                 stream_fresh_above: None,
             },
             Choices {
-                symmetric: Some(true),
+                square: [Some(true), Some(false), None, Some(true)],
                 stream_reused_above: Some(1 << 22),
                 stream_fresh_above: Some(u64::from(u32::MAX)),
             },
@@ -306,6 +362,10 @@ mod tests {
                 "square_schedule",
             ),
             (
+                "[choices]\nsquare_schedule_fast_fresh = true\n",
+                "square_schedule_fast_fresh",
+            ),
+            (
                 "[choices]\nstream_fresh_above_bytes = -1\n",
                 "stream_fresh_above_bytes",
             ),
@@ -313,6 +373,13 @@ mod tests {
             ("[choices]\nschedule = \"rows\"\n", "choices.schedule"),
             ("choices = 3\n", "must be a table"),
         ];
+        // Each case's key reads back into its own place.
+        for case in SquareCase::ALL {
+            let text = format!("[choices]\n{} = \"rows\"\n", case.key());
+            let mut square = [None; 4];
+            square[case.index()] = Some(false);
+            assert_eq!(parse_choices(path, &text).map(|c| c.square), Ok(square));
+        }
         for (text, expected) in cases {
             let message = parse_choices(path, text).unwrap_err();
             assert!(message.contains(expected), "{text:?}: {message}");

@@ -34,6 +34,8 @@ impl RadialFunction for Phi {
         r2.where_overflowed(entries, f64::INFINITY)
     }
 
+    const FAST_IS_CHEAP: bool = true;
+
     /// The first round's order, `r²·(√r²·(1/12) + 1/6)`: eleven operations with the rounded r².
     #[inline(always)]
     fn lanes_fast<V: Lanes>(&self, r_squared: V) -> V {

@@ -184,6 +184,16 @@ pub trait RadialFunction: Send + Sync {
         self.lanes(SquaredDistance::rounded(r2))
     }
 
+    /// Whether [`RadialFunction::lanes_fast`] is a formula of a few operations (the article's φ
+    /// and the cubic: a square root and two or three more), so that an
+    /// [`Accuracy::Fast`](crate::Accuracy::Fast) entry costs less than its stores. It steers
+    /// [`Schedule::Auto`](crate::Schedule::Auto) only: such entries fill a square matrix
+    /// fastest by rows on some machines, where the symmetric schedule's mirrored stores cost
+    /// more than the half of the arithmetic they save (see
+    /// [`machine::auto_choices`](crate::machine::auto_choices)). `false` by default; set it
+    /// when you override `lanes_fast` with a cheap formula.
+    const FAST_IS_CHEAP: bool = false;
+
     /// The plain scalar formula φ(r): the reference the fast paths are tested against.
     fn reference(&self, r: f64) -> f64;
 

@@ -51,15 +51,22 @@ pub fn run() -> Result<(), Failure> {
     )?;
     let choices = pairkernel::machine::auto_choices();
     let mib = |bytes: usize| format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20));
-    writeln!(
-        report,
-        "auto choices: square matrices by the {} schedule; streaming stores above {} (reused \
-         output), {} (fresh output) (from {})",
-        if choices.symmetric_square {
+    let schedule = |cheap, fresh| {
+        if choices.symmetric(cheap, fresh) {
             "symmetric"
         } else {
             "rows"
-        },
+        }
+    };
+    writeln!(
+        report,
+        "auto choices: square matrices by the {} schedule into reused output, {} into fresh; \
+         with cheap entries (fast φ or cubic) {} / {}; streaming stores above {} (reused \
+         output), {} (fresh output) (from {})",
+        schedule(false, false),
+        schedule(false, true),
+        schedule(true, false),
+        schedule(true, true),
         mib(choices.stream_reused_above_bytes),
         mib(choices.stream_fresh_above_bytes),
         choices.source

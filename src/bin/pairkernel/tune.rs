@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::bench::{AccuracyArg, Mode, ScheduleArg, StoresArg};
 use crate::experiment::MAX_N;
 use crate::measure::{Measurement, Pools, Variant, measure};
-use crate::tuning_config::{self, Choices, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile};
+use crate::tuning_config::{self, Choices, SquareCase, TILE_COLS_RANGE, TILE_ROWS_RANGE, Tile};
 use crate::{Failure, pin_current_thread};
 
 /// Options of `pairkernel tune`.
@@ -89,6 +89,7 @@ struct Details {
 struct ChoiceCell {
     n: usize,
     threads: usize,
+    accuracy: AccuracyArg,
     mode: Mode,
     schedule: ScheduleArg,
     stores: StoresArg,
@@ -208,24 +209,27 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
     if !args.no_pin && thread_counts.contains(&1) {
         pin_current_thread();
     }
-    // The choices' run: both schedules × both stores, reused and fresh output (its tile is the
-    // winner's, set once the tiles are ranked).
+    // The choices' run: both schedules × both stores, reused and fresh output, entries of the
+    // default cost (compensated) and cheap ones (φ's fast formula); its tile is the winner's,
+    // set once the tiles are ranked.
     let mut choice_variants = Vec::new();
     for &threads in &thread_counts {
-        for mode in [Mode::Into, Mode::Alloc] {
-            for schedule in [ScheduleArg::Rows, ScheduleArg::Symmetric] {
-                for stores in [StoresArg::Plain, StoresArg::Streaming] {
-                    choice_variants.push(Variant {
-                        threads,
-                        kernel: pairkernel::Kernel::Phi,
-                        dim: 3,
-                        mode,
-                        schedule,
-                        stores,
-                        accuracy: AccuracyArg::default(),
-                        tile: (default.rows, default.cols),
-                        k: 1,
-                    });
+        for accuracy in [AccuracyArg::Compensated, AccuracyArg::Fast] {
+            for mode in [Mode::Into, Mode::Alloc] {
+                for schedule in [ScheduleArg::Rows, ScheduleArg::Symmetric] {
+                    for stores in [StoresArg::Plain, StoresArg::Streaming] {
+                        choice_variants.push(Variant {
+                            threads,
+                            kernel: pairkernel::Kernel::Phi,
+                            dim: 3,
+                            mode,
+                            schedule,
+                            stores,
+                            accuracy,
+                            tile: (default.rows, default.cols),
+                            k: 1,
+                        });
+                    }
                 }
             }
         }
@@ -314,6 +318,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
         .map(|m| ChoiceCell {
             n: m.n,
             threads: m.threads,
+            accuracy: m.accuracy,
             mode: m.mode,
             schedule: m.schedule,
             stores: m.stores,
@@ -509,50 +514,74 @@ fn write_tuning_file(
 /// stores won at the largest N, nothing measured says streaming wins anywhere: no threshold,
 /// the built-in rule stays.
 fn decide_choices(cells: &[ChoiceCell]) -> Choices {
-    let rate = |n: usize, threads: usize, mode: Mode, schedule: ScheduleArg, stores: StoresArg| {
+    let rate = |cell: Key, schedule: ScheduleArg, stores: StoresArg| {
         cells
             .iter()
             .find(|c| {
-                (c.n, c.threads, c.mode, c.schedule, c.stores)
-                    == (n, threads, mode, schedule, stores)
+                (c.n, c.threads, c.accuracy, c.mode, c.schedule, c.stores)
+                    == (cell.0, cell.1, cell.2, cell.3, schedule, stores)
             })
             .map(|c| c.gentries_per_s)
     };
-    let mut keys: Vec<(usize, usize, Mode)> =
-        cells.iter().map(|c| (c.n, c.threads, c.mode)).collect();
-    keys.sort_by_key(|&(n, t, m)| (n, t, m as u8));
+    let mut keys: Vec<Key> = cells
+        .iter()
+        .map(|c| (c.n, c.threads, c.accuracy, c.mode))
+        .collect();
+    keys.sort_by_key(|&(n, t, a, m)| (n, t, a as u8, m as u8));
     keys.dedup();
     let geomean = |values: &[f64]| {
         (values.iter().map(|v| v.ln()).sum::<f64>() / values.len().max(1) as f64).exp()
     };
-    let best_of = |schedule: ScheduleArg| -> Vec<f64> {
-        keys.iter()
-            .filter_map(|&(n, t, m)| {
-                let plain = rate(n, t, m, schedule, StoresArg::Plain)?;
-                let streaming = rate(n, t, m, schedule, StoresArg::Streaming)?;
-                Some(plain.max(streaming))
-            })
-            .collect()
+    let accuracy_of = |cheap: bool| {
+        if cheap {
+            AccuracyArg::Fast
+        } else {
+            AccuracyArg::Compensated
+        }
     };
-    let (rows, symmetric) = (best_of(ScheduleArg::Rows), best_of(ScheduleArg::Symmetric));
-    if rows.is_empty() || symmetric.is_empty() {
-        return Choices::default();
+    let mode_of = |fresh: bool| if fresh { Mode::Alloc } else { Mode::Into };
+    // Each case's schedule: the one whose best stores have the larger geometric mean over the
+    // case's cells (every N and thread count).
+    let schedule_of = |case: SquareCase| -> Option<ScheduleArg> {
+        let best_of = |schedule: ScheduleArg| -> Vec<f64> {
+            keys.iter()
+                .filter(|k| (k.2, k.3) == (accuracy_of(case.cheap), mode_of(case.fresh)))
+                .filter_map(|&key| {
+                    let plain = rate(key, schedule, StoresArg::Plain)?;
+                    let streaming = rate(key, schedule, StoresArg::Streaming)?;
+                    Some(plain.max(streaming))
+                })
+                .collect()
+        };
+        let (rows, symmetric) = (best_of(ScheduleArg::Rows), best_of(ScheduleArg::Symmetric));
+        if rows.is_empty() || symmetric.is_empty() {
+            None
+        } else if geomean(&symmetric) >= geomean(&rows) {
+            Some(ScheduleArg::Symmetric)
+        } else {
+            Some(ScheduleArg::Rows)
+        }
+    };
+    let mut square = [None; 4];
+    for case in SquareCase::ALL {
+        square[case.index()] = schedule_of(case).map(|s| s == ScheduleArg::Symmetric);
     }
-    let chosen = if geomean(&symmetric) >= geomean(&rows) {
-        ScheduleArg::Symmetric
-    } else {
-        ScheduleArg::Rows
-    };
     let mut ns: Vec<usize> = keys.iter().map(|k| k.0).collect();
     ns.dedup();
-    let threshold = |mode: Mode| -> Option<u64> {
+    // The store thresholds, from the default accuracy's cells with the schedule chosen for them.
+    let threshold = |fresh: bool| -> Option<u64> {
+        let case = SquareCase {
+            cheap: false,
+            fresh,
+        };
+        let chosen = schedule_of(case)?;
         let wins: Vec<bool> = ns
             .iter()
             .map(|&n| {
                 let of = |stores| -> Vec<f64> {
                     keys.iter()
-                        .filter(|k| k.0 == n && k.2 == mode)
-                        .filter_map(|&(n, t, m)| rate(n, t, m, chosen, stores))
+                        .filter(|k| k.0 == n && (k.2, k.3) == (accuracy_of(false), mode_of(fresh)))
+                        .filter_map(|&key| rate(key, chosen, stores))
                         .collect()
                 };
                 let (plain, streaming) = (of(StoresArg::Plain), of(StoresArg::Streaming));
@@ -572,11 +601,14 @@ fn decide_choices(cells: &[ChoiceCell]) -> Choices {
         }
     };
     Choices {
-        symmetric: Some(chosen == ScheduleArg::Symmetric),
-        stream_reused_above: threshold(Mode::Into),
-        stream_fresh_above: threshold(Mode::Alloc),
+        square,
+        stream_reused_above: threshold(false),
+        stream_fresh_above: threshold(true),
     }
 }
+
+/// A cell of the choices' run: N, threads, accuracy, output mode.
+type Key = (usize, usize, AccuracyArg, Mode);
 
 /// The choices' run as a table, and what it chose.
 fn print_choices(
@@ -584,13 +616,16 @@ fn print_choices(
     cells: &[ChoiceCell],
     choices: &Choices,
 ) -> std::io::Result<()> {
-    let mut keys: Vec<(usize, usize, Mode)> =
-        cells.iter().map(|c| (c.n, c.threads, c.mode)).collect();
-    keys.sort_by_key(|&(n, t, m)| (n, t, m as u8));
+    let mut keys: Vec<Key> = cells
+        .iter()
+        .map(|c| (c.n, c.threads, c.accuracy, c.mode))
+        .collect();
+    keys.sort_by_key(|&(n, t, a, m)| (a as u8, n, t, m as u8));
     keys.dedup();
     writeln!(
         report,
-        "\nschedules and stores at the winning tile (G entries/s):\n{:>6} {:>7} {:>5} {:>11} {:>15} {:>15} {:>19}",
+        "\nschedules and stores at the winning tile (G entries/s):\n{:>11} {:>6} {:>7} {:>5} {:>11} {:>15} {:>15} {:>19}",
+        "accuracy",
         "N",
         "threads",
         "mode",
@@ -599,10 +634,11 @@ fn print_choices(
         "symmetric plain",
         "symmetric streaming"
     )?;
-    for (n, threads, mode) in keys {
+    for (n, threads, accuracy, mode) in keys {
         write!(
             report,
-            "{n:>6} {threads:>7} {:>5}",
+            "{:>11} {n:>6} {threads:>7} {:>5}",
+            crate::bench::arg_name(accuracy),
             crate::bench::arg_name(mode)
         )?;
         for (schedule, stores, width) in [
@@ -614,8 +650,8 @@ fn print_choices(
             let rate = cells
                 .iter()
                 .find(|c| {
-                    (c.n, c.threads, c.mode, c.schedule, c.stores)
-                        == (n, threads, mode, schedule, stores)
+                    (c.n, c.threads, c.accuracy, c.mode, c.schedule, c.stores)
+                        == (n, threads, accuracy, mode, schedule, stores)
                 })
                 .map_or(f64::NAN, |c| c.gentries_per_s);
             write!(report, " {rate:>width$.3}")?;
@@ -627,14 +663,17 @@ fn print_choices(
             format!("{:.2} MiB", b as f64 / f64::from(1 << 20))
         })
     };
+    let schedule = |case: SquareCase| match choices.square[case.index()] {
+        Some(true) => "symmetric",
+        Some(false) => "rows",
+        None => "by the rule",
+    };
+    let [reused, fresh, cheap, cheap_fresh] = SquareCase::ALL.map(schedule);
     writeln!(
         report,
-        "chosen: square matrices {}; streaming stores above {} (reused output), {} (fresh output)",
-        match choices.symmetric {
-            Some(true) => "symmetric",
-            Some(false) => "rows",
-            None => "by the rule",
-        },
+        "chosen: square matrices {reused} (reused output), {fresh} (fresh); with cheap (fast φ) \
+         entries {cheap} (reused), {cheap_fresh} (fresh); streaming stores above {} (reused \
+         output), {} (fresh output)",
         mib(choices.stream_reused_above),
         mib(choices.stream_fresh_above)
     )
@@ -654,6 +693,7 @@ mod tests {
         ChoiceCell {
             n,
             threads: 2,
+            accuracy: AccuracyArg::Compensated,
             mode,
             schedule,
             stores,
@@ -682,7 +722,7 @@ mod tests {
             }
         }
         let choices = decide_choices(&cells);
-        assert_eq!(choices.symmetric, Some(true));
+        assert_eq!(choices.square, [Some(true), Some(true), None, None]);
         assert_eq!(choices.stream_reused_above, Some(1000 * 1000 * 8));
         assert_eq!(choices.stream_fresh_above, Some(3000 * 3000 * 8));
 
@@ -701,7 +741,7 @@ mod tests {
             })
             .collect();
         let choices = decide_choices(&cells);
-        assert_eq!(choices.symmetric, Some(false));
+        assert_eq!(choices.square, [Some(false), Some(false), None, None]);
         assert_eq!(choices.stream_reused_above, Some(500 * 500 * 8 - 1));
         assert_eq!(choices.stream_fresh_above, Some(500 * 500 * 8 - 1));
         assert_eq!(decide_choices(&[]), Choices::default());
@@ -721,10 +761,49 @@ mod tests {
             })
             .collect();
         let choices = decide_choices(&cells);
-        assert_eq!(choices.symmetric, Some(true));
+        assert_eq!(choices.square[0], Some(true));
         assert_eq!(
             (choices.stream_reused_above, choices.stream_fresh_above),
             (None, None)
         );
+    }
+
+    #[test]
+    fn each_case_gets_its_own_schedule_and_the_thresholds_follow_the_default_accuracy() {
+        use ScheduleArg::{Rows, Symmetric};
+        use StoresArg::{Plain, Streaming};
+        // Compensated: symmetric wins reused, rows win fresh. Fast: rows win reused, symmetric
+        // wins fresh. Streaming wins only with the schedule each compensated case chose.
+        let mut cells = Vec::new();
+        for n in [1000, 3000] {
+            for (accuracy, mode, winner) in [
+                (AccuracyArg::Compensated, Mode::Into, Symmetric),
+                (AccuracyArg::Compensated, Mode::Alloc, Rows),
+                (AccuracyArg::Fast, Mode::Into, Rows),
+                (AccuracyArg::Fast, Mode::Alloc, Symmetric),
+            ] {
+                for schedule in [Rows, Symmetric] {
+                    let (plain, streaming) = match (schedule == winner, accuracy) {
+                        (true, AccuracyArg::Compensated) => (1.0, 2.0),
+                        (true, AccuracyArg::Fast) => (2.0, 1.0),
+                        (false, _) => (0.5, 0.4),
+                    };
+                    for (stores, rate) in [(Plain, plain), (Streaming, streaming)] {
+                        cells.push(ChoiceCell {
+                            accuracy,
+                            ..cell(n, mode, schedule, stores, rate)
+                        });
+                    }
+                }
+            }
+        }
+        let choices = decide_choices(&cells);
+        assert_eq!(
+            choices.square,
+            [Some(true), Some(false), Some(false), Some(true)]
+        );
+        // Streaming from the smallest N in both compensated cases, whatever Fast's cells say.
+        assert_eq!(choices.stream_reused_above, Some(1000 * 1000 * 8 - 1));
+        assert_eq!(choices.stream_fresh_above, Some(1000 * 1000 * 8 - 1));
     }
 }
