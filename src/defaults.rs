@@ -64,13 +64,16 @@ impl AutoChoices {
 /// What the `Auto` settings choose here: a tuning file's measured `[choices]` where the build
 /// had one (each key it has), else the built-in rules:
 ///
-/// - **Schedule of a square matrix**: symmetric where the entries cost what the default
-///   accuracy's do (≈ 55 operations per four entries: half the arithmetic pays for the
-///   mirrored stores; on a Zen 3, 1.25–1.5× the row schedule into reused output and within
-///   ±10% into fresh), by rows where they are cheap (`Accuracy::Fast` with φ or the cubic,
-///   eleven operations per four: the stores bound the fill, and the mirrored ones cost more
-///   than the square roots they save; on a Zen 3 rows measured 1.2–1.9× the symmetric
-///   schedule in five of six cells, reused or fresh, and tied in the sixth).
+/// - **Schedule of a square matrix**: symmetric (half the arithmetic, for mirrored stores),
+///   except cheap entries into a fresh output, which go by rows. Cheap entries are
+///   `Accuracy::Fast` with φ or the cubic, eleven operations per four entries: the stores and
+///   the page faults bound such a fill, and the row schedule touches the new pages in order,
+///   each written while the kernel's zeroing of it is still in cache, where the mirrored stores
+///   fault pages in far ahead of the rest of their writes. On a Zen 3, 2 threads: rows 0.75–0.77
+///   G entries/s against 0.63–0.68 at N = 3000 and 10000 (`tune`'s run). Into reused output the
+///   two schedules measured within noise with such entries there (the first round's Zen 4 had
+///   the symmetric one 20–35% ahead); with the default entries (≈ 55 operations per four) the
+///   symmetric schedule wins by 1.25–1.6×, reused, and by 1.05–1.2× fresh.
 /// - **Stores**: streaming for outputs larger than eight L2 caches (the crossover measured on
 ///   Zen 4, 8 MiB; on Zen 3, 512 KiB L2, streaming already won at 8 MB).
 ///
@@ -81,7 +84,7 @@ impl AutoChoices {
 /// let choices = pairkernel::machine::auto_choices();
 /// assert!(choices.stream_reused_above_bytes > 0 || choices.source != "built-in");
 /// if choices.source == "built-in" {
-///     assert!(choices.symmetric(false, false) && !choices.symmetric(true, false));
+///     assert!(choices.symmetric(false, true) && !choices.symmetric(true, true));
 /// }
 /// println!("{choices:?}");
 /// ```
@@ -91,7 +94,7 @@ pub fn auto_choices() -> AutoChoices {
     AutoChoices {
         symmetric_square: square.unwrap_or(true),
         symmetric_square_fresh: square_fresh.unwrap_or(true),
-        symmetric_square_cheap: cheap.unwrap_or(false),
+        symmetric_square_cheap: cheap.unwrap_or(true),
         symmetric_square_cheap_fresh: cheap_fresh.unwrap_or(false),
         stream_reused_above_bytes: TUNED_STREAM_REUSED_ABOVE.unwrap_or(rule),
         stream_fresh_above_bytes: TUNED_STREAM_FRESH_ABOVE.unwrap_or(rule),

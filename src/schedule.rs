@@ -24,9 +24,9 @@ use crate::tile::{BandInputs, fill_band};
 pub enum Schedule {
     /// For a square kernel matrix ([`Plan::kernel_matrix`](crate::Plan::kernel_matrix) and its
     /// `_into` form), what [`machine::auto_choices`](crate::machine::auto_choices) says for its
-    /// entries' cost and its output (reused or fresh): built in, symmetric unless the entries
-    /// are cheap (`Accuracy::Fast` with φ or the cubic); a tuning file baked into the build
-    /// may choose otherwise per case. Rows for a cross matrix. The
+    /// entries' cost and its output (reused or fresh): built in, symmetric except cheap entries
+    /// (`Accuracy::Fast` with φ or the cubic) into a freshly allocated matrix; a tuning file
+    /// baked into the build may choose otherwise per case. Rows for a cross matrix. The
     /// matrix-free products of one node set ([`Plan::apply`](crate::Plan::apply)) take the
     /// symmetric order under `Auto` whatever the file says: `tune` times dense fills only.
     #[default]

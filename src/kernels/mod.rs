@@ -187,9 +187,9 @@ pub trait RadialFunction: Send + Sync {
     /// Whether [`RadialFunction::lanes_fast`] is a formula of a few operations (the article's φ
     /// and the cubic: a square root and two or three more), so that an
     /// [`Accuracy::Fast`](crate::Accuracy::Fast) entry costs less than its stores. It steers
-    /// [`Schedule::Auto`](crate::Schedule::Auto) only: such entries fill a square matrix
-    /// fastest by rows on some machines, where the symmetric schedule's mirrored stores cost
-    /// more than the half of the arithmetic they save (see
+    /// [`Schedule::Auto`](crate::Schedule::Auto) only: such entries fill a new square matrix
+    /// fastest by rows, whose in-order page faults cost less than the half of the arithmetic
+    /// the symmetric schedule saves (see
     /// [`machine::auto_choices`](crate::machine::auto_choices)). `false` by default; set it
     /// when you override `lanes_fast` with a cheap formula.
     const FAST_IS_CHEAP: bool = false;
