@@ -69,11 +69,11 @@ impl AutoChoices {
 ///   `Accuracy::Fast` with φ or the cubic, eleven operations per four entries: the stores and
 ///   the page faults bound such a fill, and the row schedule touches the new pages in order,
 ///   each written while the kernel's zeroing of it is still in cache, where the mirrored stores
-///   fault pages in far ahead of the rest of their writes. On a Zen 3, 2 threads: rows 0.75–0.77
-///   G entries/s against 0.63–0.68 at N = 3000 and 10000 (`tune`'s run). Into reused output the
+///   fault pages in far ahead of the rest of their writes. On a Zen 3, 2 threads: rows 0.77 G
+///   entries/s against 0.63–0.68 at N = 1000, 3000 and 10000 (`tune`'s run). Into reused output the
 ///   two schedules measured within noise with such entries there (the first round's Zen 4 had
 ///   the symmetric one 20–35% ahead); with the default entries (≈ 55 operations per four) the
-///   symmetric schedule wins by 1.25–1.6×, reused, and by 1.05–1.2× fresh.
+///   symmetric schedule wins by 1.4–1.6×, reused, and by 1.05–1.4× fresh.
 /// - **Stores**: streaming for outputs larger than eight L2 caches (the crossover measured on
 ///   Zen 4, 8 MiB; on Zen 3, 512 KiB L2, streaming already won at 8 MB).
 ///
