@@ -1,7 +1,9 @@
 //! Built-in tuning defaults, used by [`Plan::default`](crate::Plan::default).
 //!
 //! One tile serves both schedules: the symmetric one (square matrices) rounds it up to whole
-//! 8×8 blocks, the row one (cross matrices) uses it as is. Measured on a 2-core Zen 4 (48 KiB
+//! 8×8 blocks and narrows its columns so that their mirrored stores span at most 64 MiB
+//! (`symmetric::MIRROR_SPAN_BYTES`: on Zen 3, 4096 columns were clearly slower at N = 10000
+//! and 20000), the row one (cross matrices) uses it as is. Measured on a 2-core Zen 4 (48 KiB
 //! L1d, 1 MiB L2 per core), interleaved in one run with `pairkernel bench --tile …`:
 //! - Symmetric schedule: bands of 8, 16, 32 and 64 rows × column tiles of 512 … 4096 were all
 //!   within 5% of each other at N = 500 … 10000 on 1 and 2 threads, below this machine's noise;
@@ -27,6 +29,7 @@ include!(concat!(env!("OUT_DIR"), "/tuned_tiles.rs"));
 /// What [`Schedule::Auto`](crate::Schedule::Auto) and [`Stores::Auto`](crate::Stores::Auto)
 /// choose in this build on this machine: [`auto_choices`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AutoChoices {
     /// A square kernel matrix whose entries cost what the default accuracy's do is filled by
     /// the symmetric schedule (`true`) or by rows: into a reused output (`*_into`).

@@ -120,7 +120,9 @@ impl<K> Plan<K> {
     /// [`Error::InvalidTile`] when the plan is used.
     ///
     /// `rows` is also the band height each parallel task fills. `cols` is rounded up to a multiple
-    /// of 4, the SIMD width the kernel reads columns in.
+    /// of 4, the SIMD width the kernel reads columns in. The symmetric schedule rounds both up to
+    /// whole 8 × 8 blocks and narrows `cols` so that a column tile's mirrored stores span at most
+    /// 64 MiB of output (at least 256 columns): wider sweeps left the TLB.
     pub fn tile(self, rows: usize, cols: usize) -> Self {
         Self {
             tile_rows: rows,

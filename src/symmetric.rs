@@ -54,7 +54,7 @@ pub(crate) struct SymmetricShape {
 /// with the built-in 4096 columns, N = 10000 (4096 rows span 320 MiB) ran at 1.41 G entries/s
 /// with `Fast` entries and 0.87–1.0 compensated, against 1.47–1.76 and 1.0–1.07 with 256 … 832
 /// columns; at N = 20000, 1.34 and 0.70 against 1.46–1.69 and 0.85–0.86; fresh output at
-/// N = 10000 with `Fast` entries 0.38 against 0.64–0.68. At N ≤ 3000 (at most 72 MiB) every
+/// N = 10000 with `Fast` entries 0.38 against 0.64–0.68. At N ≤ 3000 (at most 72 MB) every
 /// width measured the same.
 const MIRROR_SPAN_BYTES: usize = 64 << 20;
 

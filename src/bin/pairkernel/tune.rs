@@ -6,8 +6,8 @@
 //! First every tile of a grid around a cache-derived guess is timed for each N, thread count and
 //! mode; a tile's score is the geometric mean of its throughputs over those cells, so no one N
 //! dominates. The built-in (or current) default tile is always in the grid, and marked. Then, at
-//! the winning tile, both schedules with both kinds of stores into reused and fresh output
-//! ([`decide_choices`]).
+//! the winning tile, both schedules with both kinds of stores into reused and fresh output,
+//! with compensated and with `Fast` entries ([`decide_choices`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -505,9 +505,11 @@ fn write_tuning_file(
 
 /// The schedule and the streaming thresholds the choices' run supports.
 ///
-/// The schedule for square matrices: the one whose best (over both stores) throughputs have the
-/// larger geometric mean over every cell. Then, for that schedule and each kind of output
-/// (reused, fresh), streaming "wins" at an N where its geometric mean over the thread counts is
+/// The schedule for square matrices, one per [`SquareCase`] (entry cost × output): the one whose
+/// best (over both stores) throughputs have the larger geometric mean over the case's cells
+/// (compensated or `Fast` entries, into reused or fresh output). Then, with the compensated
+/// entries and the schedule chosen for them, for each kind of output (reused, fresh), streaming
+/// "wins" at an N where its geometric mean over the thread counts is
 /// at least plain stores'; it is chosen for outputs larger than the largest N it lost at below
 /// the sizes it won at throughout (so from the smallest N it won at, and at every larger one).
 /// Measured nowhere below the smallest N, the threshold then sits just under it. Where plain
@@ -772,21 +774,24 @@ mod tests {
     fn each_case_gets_its_own_schedule_and_the_thresholds_follow_the_default_accuracy() {
         use ScheduleArg::{Rows, Symmetric};
         use StoresArg::{Plain, Streaming};
-        // Compensated: symmetric wins reused, rows win fresh. Fast: rows win reused, symmetric
-        // wins fresh. Streaming wins only with the schedule each compensated case chose.
+        // Compensated: symmetric wins reused and fresh. Fast: rows win reused, symmetric wins
+        // fresh (so the cases in slots 1 and 2 differ). Streaming wins with the compensated
+        // entries; the Fast cells of the same schedule favour plain stores by far, so the
+        // thresholds come out differently if they are mixed in.
         let mut cells = Vec::new();
         for n in [1000, 3000] {
             for (accuracy, mode, winner) in [
                 (AccuracyArg::Compensated, Mode::Into, Symmetric),
-                (AccuracyArg::Compensated, Mode::Alloc, Rows),
+                (AccuracyArg::Compensated, Mode::Alloc, Symmetric),
                 (AccuracyArg::Fast, Mode::Into, Rows),
                 (AccuracyArg::Fast, Mode::Alloc, Symmetric),
             ] {
                 for schedule in [Rows, Symmetric] {
                     let (plain, streaming) = match (schedule == winner, accuracy) {
                         (true, AccuracyArg::Compensated) => (1.0, 2.0),
-                        (true, AccuracyArg::Fast) => (2.0, 1.0),
-                        (false, _) => (0.5, 0.4),
+                        (true, AccuracyArg::Fast) => (2.0, 0.01),
+                        (false, AccuracyArg::Compensated) => (0.5, 0.4),
+                        (false, AccuracyArg::Fast) => (0.5, 0.01),
                     };
                     for (stores, rate) in [(Plain, plain), (Streaming, streaming)] {
                         cells.push(ChoiceCell {
@@ -799,8 +804,13 @@ mod tests {
         }
         let choices = decide_choices(&cells);
         assert_eq!(
+            SquareCase::ALL.map(SquareCase::index),
+            [0, 1, 2, 3],
+            "ALL is in index order (the baked array and auto_choices rely on it)"
+        );
+        assert_eq!(
             choices.square,
-            [Some(true), Some(false), Some(false), Some(true)]
+            [Some(true), Some(true), Some(false), Some(true)]
         );
         // Streaming from the smallest N in both compensated cases, whatever Fast's cells say.
         assert_eq!(choices.stream_reused_above, Some(1000 * 1000 * 8 - 1));
