@@ -139,46 +139,62 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     // LOOP 4: passes of up to MAX_RHS_PER_PASS right-hand sides.
     for first_rhs in (0..k).step_by(MAX_RHS_PER_PASS) {
         let pass = MAX_RHS_PER_PASS.min(k - first_rhs);
-        // Compiled for five widths only (each is a copy of the whole product for every kernel
-        // and dimension): a pass of 3 runs at width 4 with a zero fourth weight, whose chain
-        // is dropped, which leaves the other columns' bits alone.
-        macro_rules! run_pass {
-            ($($width:literal)*) => {
-                match pass.next_power_of_two() {
-                    $($width => match may_overflow {
-                        false => apply_pass::<A, F, D, $width, false>(
-                            isa, inputs, x, (k, first_rhs, pass), y, shape, parallelism,
-                        ),
-                        true => apply_pass::<A, F, D, $width, true>(
-                            isa, inputs, x, (k, first_rhs, pass), y, shape, parallelism,
-                        ),
-                    },)*
-                    _ => unreachable!("a pass has 1 ..= MAX_RHS_PER_PASS right-hand sides"),
-                }
-            };
-        }
-        run_pass!(1 2 4 8 16)?;
+        // Compiled for four widths only (each is a copy of the whole product for every kernel,
+        // dimension and SIMD path, and compile time grows with their number): a pass of 3
+        // runs at width 4 with a zero fourth weight, whose chain is dropped, which leaves the
+        // other columns' bits alone. A pass of 2 pays two spare multiply-adds per entry, a
+        // few per cent of an entry's arithmetic; a pass of 5 to 8 has a width of its own,
+        // where the spare eight would cost a third.
+        // Zero weights are tested only where an entry may be infinite and this pass has one.
+        let skip_zero_weights = may_overflow
+            && x.chunks_exact(k)
+                .any(|weights| weights[first_rhs..first_rhs + pass].contains(&0.0));
+        let run = Pass {
+            isa,
+            inputs,
+            x,
+            rhs: (k, first_rhs, pass),
+            skip_zero_weights,
+            shape,
+            parallelism,
+        };
+        match pass {
+            1 => apply_pass::<A, F, D, 1>(&run, y),
+            2..=4 => apply_pass::<A, F, D, 4>(&run, y),
+            5..=8 => apply_pass::<A, F, D, 8>(&run, y),
+            _ => apply_pass::<A, F, D, MAX_RHS_PER_PASS>(&run, y),
+        }?;
     }
     Ok(())
 }
 
-/// One pass: right-hand sides `first_rhs .. first_rhs + pass` (`pass` ≤ `K`, the weights past
-/// it zero); `SKIP_ZERO_WEIGHTS` when an entry may be infinite.
-#[allow(clippy::too_many_arguments)]
-fn apply_pass<
-    A: EntryArithmetic,
-    F: RadialFunction,
-    D: Dimension,
-    const K: usize,
-    const SKIP_ZERO_WEIGHTS: bool,
->(
+/// One pass of a product, whatever its width.
+struct Pass<'a, 'i, F, D> {
     isa: Isa,
-    inputs: &BandInputs<'_, F, D>,
-    x: &[f64],
-    (k, first_rhs, pass): (usize, usize, usize),
-    y: &mut [f64],
+    inputs: &'a BandInputs<'i, F, D>,
+    /// All right-hand sides, `Q × k` row-major.
+    x: &'a [f64],
+    /// `(k, first_rhs, pass)`: this pass computes right-hand sides `first_rhs ..
+    /// first_rhs + pass` of the `k`.
+    rhs: (usize, usize, usize),
+    /// An entry may be infinite and a weight of this pass is zero: zero weights are skipped.
+    skip_zero_weights: bool,
     shape: ApplyShape,
     parallelism: Parallelism,
+}
+
+/// One pass at width `K` ≥ its right-hand sides (the weights past them zero).
+fn apply_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
+    &Pass {
+        isa,
+        inputs,
+        x,
+        rhs: (k, first_rhs, pass),
+        skip_zero_weights,
+        shape,
+        parallelism,
+    }: &Pass<'_, '_, F, D>,
+    y: &mut [f64],
 ) -> Result<(), Error> {
     let q = inputs.col_count;
     let weights: Vec<Weights<K>> = workspace(q, |j| {
@@ -196,11 +212,12 @@ fn apply_pass<
     // measured on Zen 3 at N = 10⁴, 2 threads: k = 4 1.04–1.36× rows, k = 16 0.54–0.81×.
     // Both give the same bits.
     if shape.symmetric && K <= 4 {
-        return symmetric_pass::<A, F, D, K, SKIP_ZERO_WEIGHTS>(
+        return symmetric_pass::<A, F, D, K>(
             isa,
             inputs,
             &weights,
             pass,
+            skip_zero_weights,
             y,
             shape.groups_per_tile,
             parallelism,
@@ -212,12 +229,13 @@ fn apply_pass<
     let row_block = shape.row_block.next_multiple_of(LANES);
     // LOOP 3: bands of rows, the unit of parallel work, swept in runs of bounded length.
     parallelism.for_each_band(y, row_block * k, |band, y_band| {
-        isa.run(RowsBand::<A, F, D, K, SKIP_ZERO_WEIGHTS> {
+        isa.run(RowsBand::<A, F, D, K> {
             inputs,
             first_row: band * row_block,
             weights: &weights,
             cols_per_block,
             pass,
+            skip_zero_weights,
             y_band,
             order: PhantomData,
         })
@@ -240,14 +258,15 @@ fn workspace<T>(len: usize, value: impl FnMut(usize) -> T) -> Result<Vec<T>, Err
 
 /// Adds one column's terms `entries · weight[m]` to the chains, one fused multiply-add each.
 #[inline(always)]
-fn add_terms<V: Lanes, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
+fn add_terms<V: Lanes, const K: usize>(
     chains: &mut [V; K],
     entries: V,
     weights: &Weights<K>,
+    skip_zero_weights: bool,
 ) {
     for (chain, &weight) in chains.iter_mut().zip(weights) {
         // A zero weight adds nothing to the exact sum; skipped when `∞ · 0` could make it NaN.
-        if !SKIP_ZERO_WEIGHTS || weight != 0.0 {
+        if !(skip_zero_weights && weight == 0.0) {
             *chain = entries.mul_add(V::splat(weight), *chain);
         }
     }
@@ -256,36 +275,38 @@ fn add_terms<V: Lanes, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
 /// Adds the terms of up to four columns in order: `entries[c]` (lanes are the chains' nodes)
 /// times column `c`'s weights, for the columns `weights` holds.
 #[inline(always)]
-fn add_columns<V: Lanes, const K: usize, const SKIP_ZERO_WEIGHTS: bool>(
+fn add_columns<V: Lanes, const K: usize>(
     chains: &mut [V; K],
     entries: &[V; LANES],
     weights: &[Weights<K>],
+    skip_zero_weights: bool,
 ) {
     // Four columns, the common case, unrolled; fewer only at the end of the nodes.
     if let Ok(four) = <&[Weights<K>; LANES]>::try_from(weights) {
         for (column, weights) in entries.iter().zip(four) {
-            add_terms::<V, K, SKIP_ZERO_WEIGHTS>(chains, *column, weights);
+            add_terms::<V, K>(chains, *column, weights, skip_zero_weights);
         }
     } else {
         for (column, weights) in entries.iter().zip(weights) {
-            add_terms::<V, K, SKIP_ZERO_WEIGHTS>(chains, *column, weights);
+            add_terms::<V, K>(chains, *column, weights, skip_zero_weights);
         }
     }
 }
 
 /// One band of rows of a pass (rows schedule), compiled for each SIMD path.
-struct RowsBand<'a, 'y, A, F, D, const K: usize, const SKIP_ZERO_WEIGHTS: bool> {
+struct RowsBand<'a, 'y, A, F, D, const K: usize> {
     inputs: &'a BandInputs<'a, F, D>,
     first_row: usize,
     weights: &'a [Weights<K>],
     cols_per_block: usize,
     pass: (usize, usize, usize),
+    skip_zero_weights: bool,
     y_band: &'y mut [f64],
     order: PhantomData<fn() -> A>,
 }
 
-impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const SKIP: bool> SimdTask
-    for RowsBand<'_, '_, A, F, D, K, SKIP>
+impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTask
+    for RowsBand<'_, '_, A, F, D, K>
 {
     type Output = ();
 
@@ -293,12 +314,13 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
     fn run<V: Lanes>(self) {
         let k = self.pass.0;
         for (run, y_run) in self.y_band.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
-            rows_sweep::<V, A, F, D, K, SKIP>(
+            rows_sweep::<V, A, F, D, K>(
                 self.inputs,
                 self.first_row + run * MAX_ROWS_PER_SWEEP,
                 self.weights,
                 self.cols_per_block,
                 self.pass,
+                self.skip_zero_weights,
                 y_run,
             );
         }
@@ -308,19 +330,13 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
 /// Rows `first_row ..` (as many as `y_run` holds; `first_row` a multiple of four) against all
 /// columns: each lane group of four rows carries its chains over the columns in order.
 #[inline(always)]
-fn rows_sweep<
-    V: Lanes,
-    A: EntryArithmetic,
-    F: RadialFunction,
-    D: Dimension,
-    const K: usize,
-    const SKIP_ZERO_WEIGHTS: bool,
->(
+fn rows_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
     inputs: &BandInputs<'_, F, D>,
     first_row: usize,
     weights: &[Weights<K>],
     cols_per_block: usize,
     (k, first_rhs, pass): (usize, usize, usize),
+    skip_zero_weights: bool,
     y_run: &mut [f64],
 ) {
     let q = inputs.col_count;
@@ -352,7 +368,12 @@ fn rows_sweep<
                     j,
                     &lanes,
                 );
-                add_columns::<V, K, SKIP_ZERO_WEIGHTS>(&mut acc, &entries, &weights[j..j + LANES]);
+                add_columns::<V, K>(
+                    &mut acc,
+                    &entries,
+                    &weights[j..j + LANES],
+                    skip_zero_weights,
+                );
             }
             for (j, column_weights) in (whole_end..).zip(&weights[whole_end..block_end]) {
                 let [column] = splatted_block::<V, F, A, D, 1>(
@@ -362,7 +383,7 @@ fn rows_sweep<
                     j,
                     &lanes,
                 );
-                add_terms::<V, K, SKIP_ZERO_WEIGHTS>(&mut acc, column, column_weights);
+                add_terms::<V, K>(&mut acc, column, column_weights, skip_zero_weights);
             }
             *group_chains = acc;
         }
@@ -380,17 +401,12 @@ fn rows_sweep<
 
 /// The symmetric schedule's pass: block pairs `(I, J)`, `I ≤ J`, in steps `I + J`; the pairs
 /// of a step in parallel (see the module doc for why that is the one column order).
-fn symmetric_pass<
-    A: EntryArithmetic,
-    F: RadialFunction,
-    D: Dimension,
-    const K: usize,
-    const SKIP_ZERO_WEIGHTS: bool,
->(
+fn symmetric_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
     isa: Isa,
     inputs: &BandInputs<'_, F, D>,
     weights: &[Weights<K>],
     (k, first_rhs, pass): (usize, usize, usize),
+    skip_zero_weights: bool,
     y: &mut [f64],
     groups_per_tile: usize,
     parallelism: Parallelism,
@@ -416,11 +432,12 @@ fn symmetric_pass<
                         .take()
                         .expect("a block is in one pair per step")
                 });
-                BlockPair::<A, F, D, K, SKIP_ZERO_WEIGHTS> {
+                BlockPair::<A, F, D, K> {
                     inputs,
                     weights,
                     own: (first * groups_per_block, own),
                     other: other.map(|chains| (second * groups_per_block, chains)),
+                    skip_zero_weights,
                     order: PhantomData,
                 }
             })
@@ -464,16 +481,17 @@ fn symmetric_block_groups(
 
 /// Block pair `(I, J)` of the symmetric schedule, compiled for each SIMD path: `own` is `I`'s
 /// first lane group and chains, `other` `J`'s (none when `J = I`).
-struct BlockPair<'a, 's, A, F, D, const K: usize, const SKIP_ZERO_WEIGHTS: bool> {
+struct BlockPair<'a, 's, A, F, D, const K: usize> {
     inputs: &'a BandInputs<'a, F, D>,
     weights: &'a [Weights<K>],
     own: (usize, &'s mut [GroupChains<K>]),
     other: Option<(usize, &'s mut [GroupChains<K>])>,
+    skip_zero_weights: bool,
     order: PhantomData<fn() -> A>,
 }
 
-impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const SKIP: bool> SimdTask
-    for BlockPair<'_, '_, A, F, D, K, SKIP>
+impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTask
+    for BlockPair<'_, '_, A, F, D, K>
 {
     type Output = ();
 
@@ -495,12 +513,13 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
                     let row_group = first_own + group;
                     group_lanes(&self.inputs.rows, dim, row_group, &mut lanes);
                     let mut chains = load(stored);
-                    pair_sweep::<V, A, F, D, K, SKIP>(
+                    pair_sweep::<V, A, F, D, K>(
                         self.inputs,
                         self.weights,
                         (row_group, &lanes),
                         &mut chains,
                         (first_other, other),
+                        self.skip_zero_weights,
                     );
                     store(chains, stored);
                 }
@@ -524,13 +543,19 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
                         &lanes,
                     );
                     let last = self.inputs.col_count.min(first + LANES);
-                    add_columns::<V, K, SKIP>(&mut chains, &entries, &self.weights[first..last]);
-                    pair_sweep::<V, A, F, D, K, SKIP>(
+                    add_columns::<V, K>(
+                        &mut chains,
+                        &entries,
+                        &self.weights[first..last],
+                        self.skip_zero_weights,
+                    );
+                    pair_sweep::<V, A, F, D, K>(
                         self.inputs,
                         self.weights,
                         (row_group, &lanes),
                         &mut chains,
                         (row_group + 1, after),
+                        self.skip_zero_weights,
                     );
                     store(chains, stored);
                 }
@@ -544,19 +569,13 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize, const 
 /// `col_chains` holds: the row side adds the columns' terms to the rows' chains (columns in
 /// order), the column side the four rows' terms to the columns' chains (rows in order).
 #[inline(always)]
-fn pair_sweep<
-    V: Lanes,
-    A: EntryArithmetic,
-    F: RadialFunction,
-    D: Dimension,
-    const K: usize,
-    const SKIP_ZERO_WEIGHTS: bool,
->(
+fn pair_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
     inputs: &BandInputs<'_, F, D>,
     weights: &[Weights<K>],
     (row_group, lanes): (usize, &[V]),
     row_chains: &mut [V; K],
     (first_col_group, col_chains): (usize, &mut [GroupChains<K>]),
+    skip_zero_weights: bool,
 ) {
     let n = inputs.col_count;
     let first_row = row_group * LANES;
@@ -574,13 +593,14 @@ fn pair_sweep<
         );
         // Row side: lanes are the rows, each column's weight splatted.
         let col_weights = &weights[first_col..n.min(first_col + LANES)];
-        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(row_chains, &entries, col_weights);
+        add_columns::<V, K>(row_chains, &entries, col_weights, skip_zero_weights);
         // Column side: transposed, lanes are the group's columns, each row's weight splatted.
         let mut column_chains = stored.map(|lanes| V::load(&lanes));
-        add_columns::<V, K, SKIP_ZERO_WEIGHTS>(
+        add_columns::<V, K>(
             &mut column_chains,
             &V::transpose(entries),
             row_weights,
+            skip_zero_weights,
         );
         for (lanes, chain) in stored.iter_mut().zip(column_chains) {
             chain.store(lanes);

@@ -8,7 +8,7 @@
 //! can fail to start — the plan's own, or rayon's global one, which rayon would otherwise start
 //! lazily and panic over — is an [`Error::ThreadPool`].
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rayon::prelude::*;
 
@@ -37,6 +37,19 @@ impl Parallelism {
         band_len: usize,
         fill: impl Fn(usize, &mut [T]) + Sync + Send,
     ) {
+        self.for_each_band_erased(out, band_len, &fill);
+    }
+
+    /// [`Parallelism::for_each_band`] behind a `dyn` call: rayon's splitting and joining are
+    /// compiled once per element type, not once per schedule × kernel × dimension × SIMD path
+    /// (each band's work is one call to a compiled task, so the indirect call costs nothing
+    /// measurable, while the copies cost minutes of compile time).
+    fn for_each_band_erased<T: Send>(
+        self,
+        out: &mut [T],
+        band_len: usize,
+        fill: &(dyn Fn(usize, &mut [T]) + Sync),
+    ) {
         let fill = |(index, band): (usize, &mut [T])| fill(index, band);
         match self {
             Parallelism::Serial => out.chunks_mut(band_len).enumerate().for_each(fill),
@@ -47,15 +60,31 @@ impl Parallelism {
     /// Calls `task(item)` for every item, in order or as rayon tasks: for schedules whose tasks
     /// own disjoint parts of a workspace, handed out beforehand.
     pub(crate) fn for_each_item<T: Send>(self, items: Vec<T>, task: impl Fn(T) + Sync + Send) {
-        match self {
-            Parallelism::Serial => items.into_iter().for_each(task),
-            Parallelism::Rayon => items.into_par_iter().for_each(task),
-        }
+        // Each item in a slot of its own, taken by the one task with its index (so no lock is
+        // ever contended): the parallel loop is then `for_each_task`'s one compiled copy.
+        let slots: Vec<Mutex<Option<T>>> = items
+            .into_iter()
+            .map(|item| Mutex::new(Some(item)))
+            .collect();
+        self.for_each_task(slots.len(), |index| {
+            let item = slots[index]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(item) = item {
+                task(item);
+            }
+        });
     }
 
     /// Calls `task(i)` for every `i` in `0..count`, in order or as rayon tasks: for schedules
     /// whose tasks write through shared windows instead of owning a run of the output.
     pub(crate) fn for_each_task(self, count: usize, task: impl Fn(usize) + Sync + Send) {
+        self.for_each_task_erased(count, &task);
+    }
+
+    /// [`Parallelism::for_each_task`] behind a `dyn` call (see [`Parallelism::for_each_band_erased`]).
+    fn for_each_task_erased(self, count: usize, task: &(dyn Fn(usize) + Sync)) {
         match self {
             Parallelism::Serial => (0..count).for_each(task),
             Parallelism::Rayon => (0..count).into_par_iter().for_each(task),
@@ -101,14 +130,27 @@ impl Threads {
         &self,
         work: impl FnOnce(Parallelism) -> T + Send,
     ) -> Result<T, Error> {
-        Ok(match self.count {
+        let mut work = Some(work);
+        let mut output = None;
+        self.run_erased(&mut |parallelism| {
+            if let Some(work) = work.take() {
+                output = Some(work(parallelism));
+            }
+        })?;
+        Ok(output.expect("run_erased calls its work once when it returns Ok"))
+    }
+
+    /// [`Threads::run`] behind a `dyn` call, so that rayon's `install` is compiled once.
+    fn run_erased(&self, work: &mut (dyn FnMut(Parallelism) + Send)) -> Result<(), Error> {
+        match self.count {
             1 => work(Parallelism::Serial),
             0 => {
                 current_pool_ready()?;
                 work(Parallelism::Rayon)
             }
             n => self.own_pool(n)?.install(|| work(Parallelism::Rayon)),
-        })
+        }
+        Ok(())
     }
 
     /// The plan's own pool, started on first use. A failed start is not kept: the next call
