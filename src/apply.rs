@@ -180,12 +180,15 @@ struct Pass<'a, 'i, F, D> {
     /// An entry may be infinite and a weight of this pass is zero: zero weights are skipped.
     skip_zero_weights: bool,
     shape: ApplyShape,
-    parallelism: Parallelism,
+    parallelism: Parallelism<'a>,
 }
 
 /// One pass at width `K` ≥ its right-hand sides (the weights past them zero).
 fn apply_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
-    &Pass {
+    run: &Pass<'_, '_, F, D>,
+    y: &mut [f64],
+) -> Result<(), Error> {
+    let &Pass {
         isa,
         inputs,
         x,
@@ -193,9 +196,7 @@ fn apply_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usiz
         skip_zero_weights,
         shape,
         parallelism,
-    }: &Pass<'_, '_, F, D>,
-    y: &mut [f64],
-) -> Result<(), Error> {
+    } = run;
     let q = inputs.col_count;
     let weights: Vec<Weights<K>> = workspace(q, |j| {
         std::array::from_fn(|m| {
@@ -212,16 +213,7 @@ fn apply_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usiz
     // measured on Zen 3 at N = 10⁴, 2 threads: k = 4 1.04–1.36× rows, k = 16 0.54–0.81×.
     // Both give the same bits.
     if shape.symmetric && K <= 4 {
-        return symmetric_pass::<A, F, D, K>(
-            isa,
-            inputs,
-            &weights,
-            pass,
-            skip_zero_weights,
-            y,
-            shape.groups_per_tile,
-            parallelism,
-        );
+        return symmetric_pass::<A, F, D, K>(run, &weights, y);
     }
     let dim = inputs.dim.get();
     let column_bytes = size_of::<f64>() * (dim + K);
@@ -402,15 +394,19 @@ fn rows_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, con
 /// The symmetric schedule's pass: block pairs `(I, J)`, `I ≤ J`, in steps `I + J`; the pairs
 /// of a step in parallel (see the module doc for why that is the one column order).
 fn symmetric_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
-    isa: Isa,
-    inputs: &BandInputs<'_, F, D>,
+    &Pass {
+        isa,
+        inputs,
+        rhs: (k, first_rhs, pass),
+        skip_zero_weights,
+        shape,
+        parallelism,
+        ..
+    }: &Pass<'_, '_, F, D>,
     weights: &[Weights<K>],
-    (k, first_rhs, pass): (usize, usize, usize),
-    skip_zero_weights: bool,
     y: &mut [f64],
-    groups_per_tile: usize,
-    parallelism: Parallelism,
 ) -> Result<(), Error> {
+    let groups_per_tile = shape.groups_per_tile;
     let n = inputs.col_count;
     let groups = n.div_ceil(LANES);
     let mut chains: Vec<GroupChains<K>> = workspace(groups, |_| [[0.0; LANES]; K])?;
@@ -471,10 +467,7 @@ fn symmetric_block_groups(
 ) -> usize {
     let group_bytes = LANES * size_of::<f64>() * (dim + 2 * k);
     let fits_l1 = COLUMN_BLOCK_BYTES / group_bytes;
-    let threads = match parallelism {
-        Parallelism::Serial => 1,
-        Parallelism::Rayon => rayon::current_num_threads(),
-    };
+    let threads = parallelism.threads();
     let balanced = groups / (16 * threads);
     groups_per_tile.min(fits_l1).min(balanced).max(8)
 }

@@ -386,6 +386,11 @@ pub enum Error {
         /// What the operating system or rayon reported.
         reason: String,
     },
+
+    /// The plan's cancel flag ([`Plan::cancel_on`](crate::Plan::cancel_on)) was set while
+    /// the call ran: it stopped early, and its output is incomplete.
+    #[error("cancelled: the plan's cancel flag was set while the call ran")]
+    Cancelled,
 }
 
 /// The end of an allocation message: why, when the request was compared with what the system

@@ -2,6 +2,9 @@
 //! use them (dense matrices, matrix-free products, the store floor). Where the work runs is
 //! [`crate::threads`]'s job.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use crate::apply::{self, ApplyShape};
 use crate::arithmetic::{Accuracy, Compensated, EntryArithmetic, Fast};
 use crate::block::{Columns, Dimension, with_dimension};
@@ -140,7 +143,34 @@ impl<K> Plan<K> {
     /// More than [`Plan::MAX_THREADS`] is [`Error::TooManyThreads`] when the plan is used.
     pub fn threads(self, n: usize) -> Self {
         Self {
-            threads: Threads::new(n),
+            threads: self.threads.with_count(n),
+            ..self
+        }
+    }
+
+    /// Stops every call of this plan (and its clones) early once `flag` is set, from any
+    /// thread: the bands and tasks not yet started are skipped, and the call returns
+    /// [`Error::Cancelled`] with its output incomplete. A band is the unit, so a call stops
+    /// within one band's time (milliseconds). For interrupting long calls: the Python
+    /// package's Ctrl-C, a deadline, a user's "stop" button. Clear the flag to use the plan
+    /// again.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use pairkernel::{Error, Nodes, Plan};
+    ///
+    /// let stop = Arc::new(AtomicBool::new(false));
+    /// let plan = Plan::new().cancel_on(Arc::clone(&stop));
+    /// let nodes = Nodes::from_points(&[[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]])?;
+    /// assert!(plan.kernel_matrix(&nodes).is_ok());
+    /// stop.store(true, Ordering::Relaxed);
+    /// assert!(matches!(plan.kernel_matrix(&nodes), Err(Error::Cancelled)));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn cancel_on(self, flag: Arc<AtomicBool>) -> Self {
+        Self {
+            threads: self.threads.with_cancel(flag),
             ..self
         }
     }

@@ -7,7 +7,13 @@
 //! of exactly n threads that the plan starts on first use and its clones share. Every way a pool
 //! can fail to start — the plan's own, or rayon's global one, which rayon would otherwise start
 //! lazily and panic over — is an [`Error::ThreadPool`].
+//!
+//! A plan may carry a cancel flag ([`Plan::cancel_on`](crate::Plan::cancel_on)): the loops
+//! here look at it before each band or task and skip the rest once it is set, and the call
+//! returns [`Error::Cancelled`]. That is how a caller in another thread (a Python binding's
+//! Ctrl-C) stops a long call within one band's time.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rayon::prelude::*;
@@ -18,16 +24,31 @@ use crate::error::Error;
 /// that starting them takes milliseconds, not minutes.
 pub(crate) const MAX_THREADS: usize = 1024;
 
-/// Whether the bands run on the calling thread or on the current rayon pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Parallelism {
-    /// On the calling thread, bands in order; rayon is not touched.
-    Serial,
-    /// Bands as rayon tasks in the pool the call runs in.
-    Rayon,
+/// Whether the bands run on the calling thread or on the current rayon pool, and the flag that
+/// stops them early.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parallelism<'c> {
+    /// Bands as rayon tasks in the pool the call runs in; otherwise on the calling thread, in
+    /// order, without touching rayon.
+    rayon: bool,
+    /// Set from elsewhere to stop: bands and tasks not yet started are skipped.
+    cancel: Option<&'c AtomicBool>,
 }
 
-impl Parallelism {
+impl Parallelism<'_> {
+    /// The threads the bands may run on at once.
+    pub(crate) fn threads(self) -> usize {
+        match self.rayon {
+            false => 1,
+            true => rayon::current_num_threads(),
+        }
+    }
+
+    /// The cancel flag is set.
+    fn cancelled(self) -> bool {
+        self.cancel.is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
     /// Calls `fill(index, band)` for each run of `band_len` entries of `out` (the last may be
     /// shorter), in order on the calling thread or as rayon tasks: the crate's one band
     /// splitter, for schedules whose bands are disjoint runs of the output. `band_len` ≥ 1.
@@ -50,10 +71,14 @@ impl Parallelism {
         band_len: usize,
         fill: &(dyn Fn(usize, &mut [T]) + Sync),
     ) {
-        let fill = |(index, band): (usize, &mut [T])| fill(index, band);
-        match self {
-            Parallelism::Serial => out.chunks_mut(band_len).enumerate().for_each(fill),
-            Parallelism::Rayon => out.par_chunks_mut(band_len).enumerate().for_each(fill),
+        let fill = |(index, band): (usize, &mut [T])| {
+            if !self.cancelled() {
+                fill(index, band);
+            }
+        };
+        match self.rayon {
+            false => out.chunks_mut(band_len).enumerate().for_each(fill),
+            true => out.par_chunks_mut(band_len).enumerate().for_each(fill),
         }
     }
 
@@ -85,9 +110,14 @@ impl Parallelism {
 
     /// [`Parallelism::for_each_task`] behind a `dyn` call (see [`Parallelism::for_each_band_erased`]).
     fn for_each_task_erased(self, count: usize, task: &(dyn Fn(usize) + Sync)) {
-        match self {
-            Parallelism::Serial => (0..count).for_each(task),
-            Parallelism::Rayon => (0..count).into_par_iter().for_each(task),
+        let task = |index| {
+            if !self.cancelled() {
+                task(index);
+            }
+        };
+        match self.rayon {
+            false => (0..count).for_each(task),
+            true => (0..count).into_par_iter().for_each(task),
         }
     }
 }
@@ -98,6 +128,8 @@ pub(crate) struct Threads {
     count: usize,
     /// The dedicated pool for `count >= 2`, started on first use; shared by clones.
     pool: Arc<OnceLock<rayon::ThreadPool>>,
+    /// Stops the work when set (see the module doc).
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Threads {
@@ -106,6 +138,23 @@ impl Threads {
         Threads {
             count,
             pool: Arc::default(),
+            cancel: None,
+        }
+    }
+
+    /// `count` threads (a new pool of them), keeping the cancel flag.
+    pub(crate) fn with_count(&self, count: usize) -> Threads {
+        Threads {
+            cancel: self.cancel.clone(),
+            ..Threads::new(count)
+        }
+    }
+
+    /// The same threads, stopped by `flag` (see the module doc).
+    pub(crate) fn with_cancel(self, flag: Arc<AtomicBool>) -> Threads {
+        Threads {
+            cancel: Some(flag),
+            ..self
         }
     }
 
@@ -126,9 +175,13 @@ impl Threads {
     }
 
     /// Runs `work` on these threads: the calling thread, the current pool, or the own pool.
+    ///
+    /// # Errors
+    /// [`Error::ThreadPool`] if the pool cannot start; [`Error::Cancelled`] if the cancel flag
+    /// is set when the work ends (then it may have skipped bands).
     pub(crate) fn run<T: Send>(
         &self,
-        work: impl FnOnce(Parallelism) -> T + Send,
+        work: impl FnOnce(Parallelism<'_>) -> T + Send,
     ) -> Result<T, Error> {
         let mut work = Some(work);
         let mut output = None;
@@ -137,18 +190,34 @@ impl Threads {
                 output = Some(work(parallelism));
             }
         })?;
+        if self
+            .cancel
+            .as_deref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        {
+            return Err(Error::Cancelled);
+        }
         Ok(output.expect("run_erased calls its work once when it returns Ok"))
     }
 
     /// [`Threads::run`] behind a `dyn` call, so that rayon's `install` is compiled once.
-    fn run_erased(&self, work: &mut (dyn FnMut(Parallelism) + Send)) -> Result<(), Error> {
+    fn run_erased(&self, work: &mut (dyn FnMut(Parallelism<'_>) + Send)) -> Result<(), Error> {
+        let cancel = self.cancel.as_deref();
+        let serial = Parallelism {
+            rayon: false,
+            cancel,
+        };
+        let rayon = Parallelism {
+            rayon: true,
+            cancel,
+        };
         match self.count {
-            1 => work(Parallelism::Serial),
+            1 => work(serial),
             0 => {
                 current_pool_ready()?;
-                work(Parallelism::Rayon)
+                work(rayon)
             }
-            n => self.own_pool(n)?.install(|| work(Parallelism::Rayon)),
+            n => self.own_pool(n)?.install(|| work(rayon)),
         }
         Ok(())
     }

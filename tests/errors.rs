@@ -1,6 +1,11 @@
 //! Every `Error` is produced by its bad input, says what was wrong, and nothing panics.
 
-use pairkernel::{Axis, Error, KernelMatrix, Nodes, Plan, machine};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pairkernel::kernels::SquaredDistance;
+use pairkernel::simd::Lanes;
+use pairkernel::{Axis, Error, KernelMatrix, Nodes, Plan, RadialFunction, Schedule, machine};
 
 #[test]
 fn non_finite_coordinates_name_the_node_and_axis() {
@@ -326,4 +331,65 @@ fn debug_of_a_large_matrix_is_short() {
     let text = format!("{:?}", pairkernel::kernel_matrix(&nodes).unwrap());
     assert!(text.len() < 400, "{} characters", text.len());
     assert!(text.contains("rows: 2000, cols: 2000"));
+}
+
+/// A kernel that sets the plan's cancel flag when it is first evaluated: the call is then
+/// cancelled during its first band, deterministically.
+#[derive(Clone, Debug)]
+struct SetsTheFlag(Arc<AtomicBool>);
+
+impl RadialFunction for SetsTheFlag {
+    fn lanes<V: Lanes>(&self, r2: SquaredDistance<V>) -> V {
+        self.0.store(true, Ordering::Relaxed);
+        r2.value()
+    }
+    fn reference(&self, r: f64) -> f64 {
+        r * r
+    }
+}
+
+#[test]
+fn a_cancelled_call_stops_after_the_band_it_is_in_and_says_so() {
+    let n = 256;
+    let flat: Vec<f64> = (0..3 * n).map(|i| (i as f64 * 0.37).sin()).collect();
+    let nodes = Nodes::from_flat(&flat, 3).unwrap();
+    for threads in [1, 2] {
+        for schedule in [Schedule::Rows, Schedule::Symmetric] {
+            let stop = Arc::new(AtomicBool::new(false));
+            let plan = Plan::new()
+                .kernel(SetsTheFlag(Arc::clone(&stop)))
+                .threads(threads)
+                .schedule(schedule)
+                .tile(8, 64)
+                .cancel_on(Arc::clone(&stop));
+            let mut out = vec![f64::NAN; n * n];
+            let result = plan.kernel_matrix_into(&nodes, &mut out);
+            assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+            let written = out.iter().filter(|v| !v.is_nan()).count();
+            assert!(
+                written > 0 && written < n * n / 2,
+                "{threads} threads, {schedule:?}: the first bands ran, the rest were skipped ({written} of {} entries written)",
+                n * n
+            );
+            assert!(matches!(
+                plan.apply(&nodes, &vec![1.0; n], &mut vec![0.0; n]),
+                Err(Error::Cancelled)
+            ));
+        }
+    }
+    // A plan whose flag is cleared runs again, with the same bits as one that never had one.
+    let stop = Arc::new(AtomicBool::new(true));
+    let plan = Plan::new().threads(2).cancel_on(Arc::clone(&stop));
+    assert!(matches!(plan.kernel_matrix(&nodes), Err(Error::Cancelled)));
+    stop.store(false, Ordering::Relaxed);
+    assert_eq!(
+        plan.kernel_matrix(&nodes).unwrap(),
+        Plan::new().threads(2).kernel_matrix(&nodes).unwrap()
+    );
+    // `threads` after `cancel_on` keeps the flag.
+    stop.store(true, Ordering::Relaxed);
+    assert!(matches!(
+        plan.threads(1).kernel_matrix(&nodes),
+        Err(Error::Cancelled)
+    ));
 }
