@@ -27,7 +27,7 @@ use crate::memory::Entries;
 ///
 /// A reused matrix is the fastest output of all: [`KernelMatrix::zeros`] once, then
 /// [`Plan::kernel_matrix_into`](crate::Plan::kernel_matrix_into) with
-/// [`KernelMatrix::as_mut_slice`] each time. Its rows start 64-byte aligned when `cols` is a
+/// [`KernelMatrix::as_mut_slice`] each time. A mapped matrix's rows start 64-byte aligned when `cols` is a
 /// multiple of 8, which lets large outputs take the streaming-store path
 /// (see [`Stores`](crate::Stores)).
 pub struct KernelMatrix {

@@ -26,7 +26,10 @@ pub enum Schedule {
     /// `_into` form), what [`machine::auto_choices`](crate::machine::auto_choices) says for its
     /// entries' cost and its output (reused or fresh): built in, symmetric except cheap entries
     /// (`Accuracy::Fast` with φ or the cubic) into a freshly allocated matrix; a tuning file
-    /// baked into the build may choose otherwise per case. Rows for a cross matrix. The
+    /// baked into the build may choose otherwise per case. Always rows when the output's rows
+    /// do not start on 64-byte cache lines (N not a multiple of 8, or a buffer at an odd
+    /// offset, like most numpy arrays): the symmetric schedule's mirrored stores then run at
+    /// half speed. Rows for a cross matrix. The
     /// matrix-free products of one node set ([`Plan::apply`](crate::Plan::apply)) take the
     /// symmetric order under `Auto` whatever the file says: `tune` times dense fills only.
     #[default]

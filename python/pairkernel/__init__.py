@@ -32,6 +32,7 @@ __all__ = [
     "cross_matrix",
     "kernel_matrix",
     "simd_path",
+    "zeros",
 ]
 
 #: The kernel names every function takes: the article's ``phi`` (the default, no epsilon),
@@ -54,6 +55,24 @@ def simd_path():
     """The instruction set the kernels use on this CPU: ``"avx512"``, ``"avx2"`` or
     ``"portable"`` (chosen at run time; every path gives the same bits)."""
     return _core.simd_path()
+
+
+def zeros(shape):
+    """A float64 array of zeros for reuse as ``out=``, in pairkernel's own memory: from 2 MiB
+    on it is 2 MiB aligned and advised for huge pages, so (for a column count that is a
+    multiple of 8) every row starts on a cache line, which the fastest schedule needs. An
+    ordinary numpy array (16-byte aligned) works as ``out=`` too, at up to half the speed.
+
+    >>> import numpy as np, pairkernel
+    >>> points = np.random.default_rng(0).random((3000, 3))
+    >>> out = pairkernel.zeros((3000, 3000))
+    >>> pairkernel.kernel_matrix(points, out=out) is out
+    True
+    """
+    rows, cols = (int(v) for v in shape)
+    if rows < 0 or cols < 0:
+        raise ValueError(f"negative dimensions are not allowed: {shape}")
+    return _core.zeros(rows, cols)
 
 
 def _points(points, name):
@@ -96,7 +115,7 @@ def _check_out(out, shape):
         raise ValueError("Output array must be writeable.")
 
 
-def kernel_matrix(points, kernel="phi", epsilon=1.0, *, out=None, threads=None):
+def kernel_matrix(points, kernel="phi", epsilon=1.0, *, out=None, threads=None, accuracy="compensated"):
     """The n x n matrix ``D[i, j] = phi(epsilon * |p_i - p_j|)`` of the rows of ``points``.
 
     Parameters
@@ -107,6 +126,8 @@ def kernel_matrix(points, kernel="phi", epsilon=1.0, *, out=None, threads=None):
     epsilon : float, the shape parameter (positive and finite).
     out : (n, n) C-contiguous float64 ndarray, optional: written in place and returned.
     threads : int, optional: 1 for the calling thread, n for n threads (default: all cores).
+    accuracy : ``"compensated"`` (the default: every entry within 2 ulp of the exact value) or
+        ``"fast"`` (within 11 ulp, up to 2x faster; numpy's own formula is up to 14.5 ulp off).
 
     Returns
     -------
@@ -118,12 +139,12 @@ def kernel_matrix(points, kernel="phi", epsilon=1.0, *, out=None, threads=None):
     if out is not None:
         _check_out(out, (n, n))
     result = _core.kernel_matrix(
-        points, kernel, _epsilon(epsilon), out=out, threads=_threads(threads)
+        points, kernel, _epsilon(epsilon), out=out, threads=_threads(threads), accuracy=accuracy
     )
     return out if out is not None else result
 
 
-def cross_matrix(a, b, kernel="phi", epsilon=1.0, *, out=None, threads=None):
+def cross_matrix(a, b, kernel="phi", epsilon=1.0, *, out=None, threads=None, accuracy="compensated"):
     """The p x q matrix ``C[i, j] = phi(epsilon * |a_i - b_j|)`` between the rows of ``a``
     (p, d) and ``b`` (q, d): what evaluating an RBF at new points needs. Arguments as
     :func:`kernel_matrix`; ``out`` has shape (p, q)."""
@@ -136,7 +157,9 @@ def cross_matrix(a, b, kernel="phi", epsilon=1.0, *, out=None, threads=None):
         )
     if out is not None:
         _check_out(out, (a.shape[0], b.shape[0]))
-    result = _core.cross_matrix(a, b, kernel, _epsilon(epsilon), out=out, threads=_threads(threads))
+    result = _core.cross_matrix(
+        a, b, kernel, _epsilon(epsilon), out=out, threads=_threads(threads), accuracy=accuracy
+    )
     return out if out is not None else result
 
 
@@ -153,18 +176,20 @@ def _weights(x, q):
     return np.ascontiguousarray(x.reshape(q, k)), x.ndim == 1
 
 
-def apply(points, x, kernel="phi", epsilon=1.0, *, threads=None):
+def apply(points, x, kernel="phi", epsilon=1.0, *, threads=None, accuracy="compensated"):
     """``D @ x`` for the kernel matrix D of ``points`` (see :func:`kernel_matrix`), without
     storing D: O(n) memory, each pair computed once, the same bits for any thread count.
 
     ``x`` has shape (n,) or (n, k); the result has the same shape."""
     points = _points(points, "points")
     weights, flat = _weights(x, points.shape[0])
-    y = _core.cross_apply(points, None, weights, kernel, _epsilon(epsilon), threads=_threads(threads))
+    y = _core.cross_apply(
+        points, None, weights, kernel, _epsilon(epsilon), threads=_threads(threads), accuracy=accuracy
+    )
     return y[:, 0] if flat else y
 
 
-def cross_apply(a, b, x, kernel="phi", epsilon=1.0, *, threads=None):
+def cross_apply(a, b, x, kernel="phi", epsilon=1.0, *, threads=None, accuracy="compensated"):
     """``C @ x`` for the cross matrix C of ``a`` and ``b`` (see :func:`cross_matrix`), without
     storing C. ``x`` has shape (q,) or (q, k); the result (p,) or (p, k)."""
     a = _points(a, "a")
@@ -175,5 +200,7 @@ def cross_apply(a, b, x, kernel="phi", epsilon=1.0, *, threads=None):
             f"got {a.shape[1]} and {b.shape[1]}."
         )
     weights, flat = _weights(x, b.shape[0])
-    y = _core.cross_apply(a, b, weights, kernel, _epsilon(epsilon), threads=_threads(threads))
+    y = _core.cross_apply(
+        a, b, weights, kernel, _epsilon(epsilon), threads=_threads(threads), accuracy=accuracy
+    )
     return y[:, 0] if flat else y

@@ -71,11 +71,25 @@ fn nodes(points: &PyReadonlyArray2<'_, f64>) -> Result<Nodes, Error> {
 fn plan(
     kernel: &str,
     epsilon: Option<f64>,
+    accuracy: &str,
     threads: Option<usize>,
     cancel: &Arc<AtomicBool>,
-) -> Result<Plan<Kernel>, Error> {
-    let kernel = Kernel::from_name(kernel, epsilon)?;
-    let plan = Plan::new().kernel(kernel).cancel_on(Arc::clone(cancel));
+) -> PyResult<Plan<Kernel>> {
+    let kernel = Kernel::from_name(kernel, epsilon).map_err(to_py)?;
+    let accuracy = match accuracy {
+        "compensated" => Accuracy::Compensated,
+        "fast" => Accuracy::Fast,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "`accuracy` must be 'compensated' (within 2 ulp of exact, the default) or \
+                 'fast' (within 11 ulp, up to 2x faster), got {other:?}."
+            )));
+        }
+    };
+    let plan = Plan::new()
+        .kernel(kernel)
+        .accuracy(accuracy)
+        .cancel_on(Arc::clone(cancel));
     Ok(match threads {
         Some(threads) => plan.threads(threads),
         None => plan,
@@ -166,7 +180,8 @@ fn into_numpy(py: Python<'_>, matrix: KernelMatrix) -> PyResult<Bound<'_, PyArra
 /// `D[i][j] = φ(|pᵢ − pⱼ|)` for the rows `points` of an `(n, d)` array, into `out` (a
 /// C-contiguous float64 `(n, n)` array) or a new array.
 #[pyfunction]
-#[pyo3(signature = (points, kernel = "phi", epsilon = None, out = None, threads = None))]
+#[pyo3(signature = (points, kernel = "phi", epsilon = None, out = None, threads = None, accuracy = "compensated"))]
+#[allow(clippy::too_many_arguments)]
 fn kernel_matrix<'py>(
     py: Python<'py>,
     points: PyReadonlyArray2<'py, f64>,
@@ -174,9 +189,10 @@ fn kernel_matrix<'py>(
     epsilon: Option<f64>,
     out: Option<PyReadwriteArray2<'py, f64>>,
     threads: Option<usize>,
+    accuracy: &str,
 ) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let plan = plan(kernel, epsilon, threads, &cancel).map_err(to_py)?;
+    let plan = plan(kernel, epsilon, accuracy, threads, &cancel)?;
     let nodes = nodes(&points).map_err(to_py)?;
     let size = nodes.len().saturating_mul(nodes.len());
     match out {
@@ -197,7 +213,7 @@ fn kernel_matrix<'py>(
 /// `C[i][j] = φ(|aᵢ − bⱼ|)` for the rows of `(p, d)` and `(q, d)` arrays, into `out` (a
 /// C-contiguous float64 `(p, q)` array) or a new array.
 #[pyfunction]
-#[pyo3(signature = (a, b, kernel = "phi", epsilon = None, out = None, threads = None))]
+#[pyo3(signature = (a, b, kernel = "phi", epsilon = None, out = None, threads = None, accuracy = "compensated"))]
 #[allow(clippy::too_many_arguments)]
 fn cross_matrix<'py>(
     py: Python<'py>,
@@ -207,9 +223,10 @@ fn cross_matrix<'py>(
     epsilon: Option<f64>,
     out: Option<PyReadwriteArray2<'py, f64>>,
     threads: Option<usize>,
+    accuracy: &str,
 ) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let plan = plan(kernel, epsilon, threads, &cancel).map_err(to_py)?;
+    let plan = plan(kernel, epsilon, accuracy, threads, &cancel)?;
     let (rows, cols) = (nodes(&a).map_err(to_py)?, nodes(&b).map_err(to_py)?);
     let size = rows.len().saturating_mul(cols.len());
     match out {
@@ -232,7 +249,7 @@ fn cross_matrix<'py>(
 /// `Y = C·X` for `C[i][j] = φ(|aᵢ − bⱼ|)` (the kernel matrix of `a` when `b` is `None`),
 /// matrix-free: `x` is `(q, k)` C-contiguous, the result `(p, k)`.
 #[pyfunction]
-#[pyo3(signature = (a, b, x, kernel = "phi", epsilon = None, threads = None))]
+#[pyo3(signature = (a, b, x, kernel = "phi", epsilon = None, threads = None, accuracy = "compensated"))]
 #[allow(clippy::too_many_arguments)]
 fn cross_apply<'py>(
     py: Python<'py>,
@@ -242,9 +259,10 @@ fn cross_apply<'py>(
     kernel: &str,
     epsilon: Option<f64>,
     threads: Option<usize>,
+    accuracy: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let cancel = Arc::new(AtomicBool::new(false));
-    let plan = plan(kernel, epsilon, threads, &cancel).map_err(to_py)?;
+    let plan = plan(kernel, epsilon, accuracy, threads, &cancel)?;
     let rows = nodes(&a).map_err(to_py)?;
     let cols = b.as_ref().map(nodes).transpose().map_err(to_py)?;
     let x = x.as_array();
@@ -374,6 +392,15 @@ impl Rbf {
     }
 }
 
+/// A zero `(rows, cols)` float64 array in the crate's memory: 2 MiB aligned and advised for
+/// huge pages from 2 MiB on, so every row starts on a cache line when `cols` is a multiple of
+/// 8: the fastest reusable `out=`.
+#[pyfunction]
+fn zeros(py: Python<'_>, rows: usize, cols: usize) -> PyResult<Bound<'_, PyArray2<f64>>> {
+    let matrix = KernelMatrix::zeros(rows, cols).map_err(to_py)?;
+    into_numpy(py, matrix)
+}
+
 /// The SIMD path this process uses (`avx512`, `avx2` or `portable`).
 #[pyfunction]
 fn simd_path() -> PyResult<String> {
@@ -389,6 +416,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(cross_matrix, module)?)?;
     module.add_function(wrap_pyfunction!(cross_apply, module)?)?;
     module.add_function(wrap_pyfunction!(simd_path, module)?)?;
+    module.add_function(wrap_pyfunction!(zeros, module)?)?;
     module.add_class::<Rbf>()?;
     module.add_class::<MatrixMemory>()?;
     Ok(())

@@ -262,3 +262,26 @@ def test_ctrl_c_interrupts_a_long_call_within_a_second():
 
 def test_simd_path_names_the_path_taken():
     assert pairkernel.simd_path() in {"avx512", "avx2", "portable"}
+
+
+def test_fast_accuracy_is_within_its_bound_and_named_values_are_checked():
+    points = RNG.random((400, 3))
+    exact = article_phi(cdist(points, points))
+    fast = pairkernel.kernel_matrix(points, accuracy="fast")
+    # 11 ulp for the crate's fast order; numpy's formula itself is up to 14.5 ulp off.
+    assert close(fast, exact, 30 * np.finfo(float).eps)
+    assert np.array_equal(fast, fast.T)
+    with pytest.raises(ValueError, match="accuracy"):
+        pairkernel.kernel_matrix(points, accuracy="sloppy")
+
+
+def test_zeros_is_an_aligned_reusable_out():
+    out = pairkernel.zeros((1024, 1024))
+    assert out.shape == (1024, 1024) and out.dtype == np.float64
+    assert not out.any()
+    assert out.ctypes.data % (2 << 20) == 0  # 8 MiB: the crate's mapping, 2 MiB aligned
+    points = RNG.random((1024, 3))
+    assert pairkernel.kernel_matrix(points, out=out) is out
+    assert np.array_equal(out, pairkernel.kernel_matrix(points))
+    with pytest.raises(ValueError):
+        pairkernel.zeros((-1, 3))
