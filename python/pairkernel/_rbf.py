@@ -235,9 +235,9 @@ class RBFInterpolator:
             )
         return self._evaluate(x).reshape((nx,) + self.d_shape)
 
-    def _evaluate(self, x):
+    def _evaluate(self, x, threads=None):
         """(nx, m) values at the rows of a checked float64 array, in the data's dtype."""
-        out = self._rbf.evaluate(x)
+        out = self._rbf.evaluate(x, threads=threads)
         return out.view(self.d_dtype)
 
     def _call_dask(self, x):
@@ -288,6 +288,7 @@ class RBFInterpolator:
 
 
 def _evaluate_block(x, fitted):
-    """One block of a dask evaluation: the rows ``x`` of the evaluation points."""
+    """One block of a dask evaluation: the rows ``x`` of the evaluation points, on one thread
+    (Dask's workers are the parallelism, as in :mod:`pairkernel.dask`)."""
     x = np.ascontiguousarray(x, dtype=np.float64)
-    return fitted._evaluate(x)
+    return fitted._evaluate(x, threads=1)
