@@ -146,27 +146,25 @@ def draw(rows, directory, processes):
         ("pairkernel, new array", [r[3] for r in rows]),
         ("pairkernel, out=", [r[4] for r in rows]),
     ]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, t in series:
-        ax.loglog(n, t, "o-", label=label)
-    ax.set_xlabel("N (points)")
-    ax.set_ylabel("time to build D (s)")
-    ax.set_title(f"The article's kernel matrix, r³/12 + r²/6\n{cpu()}", fontsize=10)
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(os.path.join(directory, "article_time.png"), dpi=120)
-    fig, ax = plt.subplots(figsize=(6, 4))
     single = series[0][1]
-    for label, t in series[1:]:
-        ax.semilogy(n, [s / x for s, x in zip(single, t)], "o-", label=label)
-    ax.set_xlabel("N (points)")
-    ax.set_ylabel("speed-up over one numpy process")
-    ax.set_title(f"Speed-up over the article's single process\n{cpu()}", fontsize=10)
-    ax.legend()
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(os.path.join(directory, "article_speedup.png"), dpi=120)
+    figures = [
+        ("article_time.png", "time to build D (s)", "The article's kernel matrix, r³/12 + r²/6",
+         "loglog", series),
+        ("article_speedup.png", "speed-up over one numpy process",
+         "Speed-up over the article's single process", "semilogy",
+         [(label, [s / x for s, x in zip(single, t)]) for label, t in series[1:]]),
+    ]
+    for name, ylabel, title, scale, lines in figures:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for label, values in lines:
+            getattr(ax, scale)(n, values, "o-", label=label)
+        ax.set_xlabel("N (points)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title}\n{cpu()}", fontsize=10)
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(os.path.join(directory, name), dpi=120)
     print(f"figures: {directory}/article_time.png, {directory}/article_speedup.png")
 
 

@@ -37,18 +37,7 @@ __all__ = [
 
 #: The kernel names every function takes: the article's ``phi`` (the default, no epsilon),
 #: scipy's eight, and ``polyharmonic<k>`` (``polyharmonic1`` ... ``polyharmonic31``).
-KERNELS = (
-    "phi",
-    "linear",
-    "thin_plate_spline",
-    "cubic",
-    "quintic",
-    "multiquadric",
-    "inverse_multiquadric",
-    "inverse_quadratic",
-    "gaussian",
-    "polyharmonic<k>",
-)
+KERNELS = tuple(_core.KERNELS)
 
 
 def simd_path():
@@ -85,6 +74,18 @@ def _points(points, name):
             f"`{name}` must be a 2-dimensional array of shape (n, d), got shape {array.shape}."
         )
     return array
+
+
+def _point_pair(a, b):
+    """Both point sets, checked, of one dimension."""
+    a = _points(a, "a")
+    b = _points(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"`a` and `b` must have the same number of columns (dimensions), "
+            f"got {a.shape[1]} and {b.shape[1]}."
+        )
+    return a, b
 
 
 def _threads(threads):
@@ -148,13 +149,7 @@ def cross_matrix(a, b, kernel="phi", epsilon=1.0, *, out=None, threads=None, acc
     """The p x q matrix ``C[i, j] = phi(epsilon * |a_i - b_j|)`` between the rows of ``a``
     (p, d) and ``b`` (q, d): what evaluating an RBF at new points needs. Arguments as
     :func:`kernel_matrix`; ``out`` has shape (p, q)."""
-    a = _points(a, "a")
-    b = _points(b, "b")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"`a` and `b` must have the same number of columns (dimensions), "
-            f"got {a.shape[1]} and {b.shape[1]}."
-        )
+    a, b = _point_pair(a, b)
     if out is not None:
         _check_out(out, (a.shape[0], b.shape[0]))
     result = _core.cross_matrix(
@@ -192,13 +187,7 @@ def apply(points, x, kernel="phi", epsilon=1.0, *, threads=None, accuracy="compe
 def cross_apply(a, b, x, kernel="phi", epsilon=1.0, *, threads=None, accuracy="compensated"):
     """``C @ x`` for the cross matrix C of ``a`` and ``b`` (see :func:`cross_matrix`), without
     storing C. ``x`` has shape (q,) or (q, k); the result (p,) or (p, k)."""
-    a = _points(a, "a")
-    b = _points(b, "b")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"`a` and `b` must have the same number of columns (dimensions), "
-            f"got {a.shape[1]} and {b.shape[1]}."
-        )
+    a, b = _point_pair(a, b)
     weights, flat = _weights(x, b.shape[0])
     y = _core.cross_apply(
         a, b, weights, kernel, _epsilon(epsilon), threads=_threads(threads), accuracy=accuracy

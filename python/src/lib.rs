@@ -194,17 +194,35 @@ fn kernel_matrix<'py>(
     let cancel = Arc::new(AtomicBool::new(false));
     let plan = plan(kernel, epsilon, accuracy, threads, &cancel)?;
     let nodes = nodes(&points).map_err(to_py)?;
-    let size = nodes.len().saturating_mul(nodes.len());
+    fill(py, &plan, &cancel, (&nodes, None), out)
+}
+
+/// The dense matrix of `rows` against `cols` (the kernel matrix of `rows` when `None`), into
+/// `out` (then `None` is returned) or a new array.
+fn fill<'py>(
+    py: Python<'py>,
+    plan: &Plan<Kernel>,
+    cancel: &AtomicBool,
+    (rows, cols): (&Nodes, Option<&Nodes>),
+    out: Option<PyReadwriteArray2<'py, f64>>,
+) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+    let size = rows.len().saturating_mul(cols.unwrap_or(rows).len());
     match out {
         Some(mut out) => {
             let out = out
                 .as_slice_mut()
                 .map_err(|_| PyValueError::new_err("Output array must be C-contiguous."))?;
-            run(py, size, &cancel, || plan.kernel_matrix_into(&nodes, out))?;
+            run(py, size, cancel, || match cols {
+                None => plan.kernel_matrix_into(rows, out),
+                Some(cols) => plan.cross_matrix_into(rows, cols, out),
+            })?;
             Ok(None)
         }
         None => {
-            let matrix = run(py, size, &cancel, || plan.kernel_matrix(&nodes))?;
+            let matrix = run(py, size, cancel, || match cols {
+                None => plan.kernel_matrix(rows),
+                Some(cols) => plan.cross_matrix(rows, cols),
+            })?;
             into_numpy(py, matrix).map(Some)
         }
     }
@@ -228,22 +246,7 @@ fn cross_matrix<'py>(
     let cancel = Arc::new(AtomicBool::new(false));
     let plan = plan(kernel, epsilon, accuracy, threads, &cancel)?;
     let (rows, cols) = (nodes(&a).map_err(to_py)?, nodes(&b).map_err(to_py)?);
-    let size = rows.len().saturating_mul(cols.len());
-    match out {
-        Some(mut out) => {
-            let out = out
-                .as_slice_mut()
-                .map_err(|_| PyValueError::new_err("Output array must be C-contiguous."))?;
-            run(py, size, &cancel, || {
-                plan.cross_matrix_into(&rows, &cols, out)
-            })?;
-            Ok(None)
-        }
-        None => {
-            let matrix = run(py, size, &cancel, || plan.cross_matrix(&rows, &cols))?;
-            into_numpy(py, matrix).map(Some)
-        }
-    }
+    fill(py, &plan, &cancel, (&rows, Some(&cols)), out)
 }
 
 /// `Y = C·X` for `C[i][j] = φ(|aᵢ − bⱼ|)` (the kernel matrix of `a` when `b` is `None`),
@@ -418,6 +421,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(simd_path, module)?)?;
     module.add_function(wrap_pyfunction!(zeros, module)?)?;
     module.add_class::<Rbf>()?;
+    module.add("KERNELS", Kernel::NAMES.to_vec())?;
     module.add_class::<MatrixMemory>()?;
     Ok(())
 }
