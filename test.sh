@@ -15,5 +15,7 @@ echo "== the Python package: pip install ./python[test] into target/test-venv, t
 venv=target/test-venv
 [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "./python[test]"
-cd python
-"../$venv/bin/python" -m pytest tests -q -p no:cacheprovider
+# From the repository's root, which holds no `pairkernel` package: the tests import the
+# installed one (python/pairkernel has no compiled extension in a fresh clone).
+"$venv/bin/python" -c 'import pairkernel; print("testing", pairkernel.__file__, "on the", pairkernel.simd_path(), "path")'
+"$venv/bin/python" -m pytest python/tests -q -p no:cacheprovider
