@@ -37,8 +37,11 @@
 //! # Infinite entries
 //! An entry is `±∞` where φ exceeds `f64::MAX`, and `∞ · 0` is NaN, while a zero weight
 //! contributes exactly nothing to the exact sum. When an entry may overflow (φ at the largest
-//! possible distance, or at 0, is 10³⁰⁰ or more: see [`may_overflow`]), a term is added only
-//! where its weight is non-zero, a test paid only then. An infinite entry with a non-zero
+//! possible distance, or at 0, is 10³⁰⁰ or more: see [`may_overflow`]) and a weight is zero,
+//! each right-hand side is summed over the columns of its non-zero weights only — the same
+//! chain with the zero terms left out, so the kernels never test a weight (a test per term cost
+//! the symmetric schedule half its speed) and only such products pay: one rows-schedule pass
+//! per right-hand side, on a copy of those columns. An infinite entry with a non-zero
 //! weight still gives ±∞, as the exact sum does; terms that overflow in both directions
 //! (infinite entries or products beyond `f64::MAX`, of both signs, in one row) give NaN, as f64
 //! summation must, although the exact sum may be finite.
@@ -46,7 +49,9 @@
 use std::marker::PhantomData;
 
 use crate::arithmetic::EntryArithmetic;
-use crate::block::{Dimension, LANES, group_lanes, splatted_block};
+use crate::block::{
+    Columns, Dimension, LANES, group_lanes, pack_groups, packed_splatted_block, splatted_block,
+};
 use crate::error::Error;
 use crate::kernels::RadialFunction;
 use crate::memory::check_available;
@@ -68,7 +73,7 @@ const MAX_ROWS_PER_SWEEP: usize = 256;
 /// fill: half of a 48 KiB L1d, the rest for the row side and whatever else is there.
 const COLUMN_BLOCK_BYTES: usize = 24 << 10;
 
-/// Entries this large or larger count as possibly infinite: then zero weights are skipped.
+/// Entries this large or larger count as possibly infinite: then zero weights are left out.
 /// Far below `f64::MAX`, so that the rounding of the distance bound cannot matter.
 const OVERFLOW_MARGIN: f64 = 1e300;
 
@@ -139,31 +144,90 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     // LOOP 4: passes of up to MAX_RHS_PER_PASS right-hand sides.
     for first_rhs in (0..k).step_by(MAX_RHS_PER_PASS) {
         let pass = MAX_RHS_PER_PASS.min(k - first_rhs);
+        let pass_weights = |j: usize| &x[j * k + first_rhs..j * k + first_rhs + pass];
+        if may_overflow && (0..cols.len()).any(|j| pass_weights(j).contains(&0.0)) {
+            // An entry may be infinite and a weight is zero, whose term the exact sum does
+            // not have (`∞ · 0` is NaN): each right-hand side is summed over the columns of
+            // its non-zero weights only, in the same order — the same chain, term for term,
+            // with no test in the kernels. Slower (one pass per right-hand side, rows
+            // schedule), and only for kernels that can overflow.
+            for m in first_rhs..first_rhs + pass {
+                without_zero_weights::<A, F, D>(
+                    isa,
+                    inputs,
+                    cols,
+                    x,
+                    (k, m),
+                    y,
+                    shape,
+                    parallelism,
+                )?;
+            }
+            continue;
+        }
+        let run = Pass {
+            isa,
+            inputs,
+            x,
+            rhs: (k, first_rhs, pass),
+            shape,
+            parallelism,
+        };
         // Compiled for four widths only (each is a copy of the whole product for every kernel,
         // dimension and SIMD path, and compile time grows with their number): a pass of 3
         // runs at width 4 with a zero fourth weight, whose chain is dropped, which leaves the
         // other columns' bits alone. A pass of 2 pays two spare multiply-adds per entry, a
         // few per cent of an entry's arithmetic; a pass of 5 to 8 has a width of its own,
         // where the spare eight would cost a third.
-        // Zero weights are tested only where an entry may be infinite and this pass has one.
-        let skip_zero_weights = may_overflow
-            && x.chunks_exact(k)
-                .any(|weights| weights[first_rhs..first_rhs + pass].contains(&0.0));
-        let run = Pass {
-            isa,
-            inputs,
-            x,
-            rhs: (k, first_rhs, pass),
-            skip_zero_weights,
-            shape,
-            parallelism,
-        };
         match pass {
             1 => apply_pass::<A, F, D, 1>(&run, y),
             2..=4 => apply_pass::<A, F, D, 4>(&run, y),
             5..=8 => apply_pass::<A, F, D, 8>(&run, y),
             _ => apply_pass::<A, F, D, MAX_RHS_PER_PASS>(&run, y),
         }?;
+    }
+    Ok(())
+}
+
+/// Right-hand side `m` of `k` summed over the columns whose weight is not zero, by the rows
+/// schedule on a copy of those columns: term for term the chain of every column with the zero
+/// weights' terms left out.
+#[allow(clippy::too_many_arguments)]
+fn without_zero_weights<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
+    isa: Isa,
+    inputs: &BandInputs<'_, F, D>,
+    cols: &Nodes,
+    x: &[f64],
+    (k, m): (usize, usize),
+    y: &mut [f64],
+    shape: ApplyShape,
+    parallelism: Parallelism,
+) -> Result<(), Error> {
+    let kept: Vec<usize> = (0..cols.len()).filter(|&j| x[j * k + m] != 0.0).collect();
+    let kept_cols = cols.select(&kept)?;
+    let kept_x: Vec<f64> = kept.iter().map(|&j| x[j * k + m]).collect();
+    let kept_inputs = BandInputs {
+        kernel: inputs.kernel,
+        dim: inputs.dim,
+        rows: inputs.rows,
+        cols: Columns::of(&kept_cols),
+        col_count: kept.len(),
+    };
+    let mut column = workspace(y.len() / k, |_| 0.0)?;
+    let run = Pass {
+        isa,
+        inputs: &kept_inputs,
+        x: &kept_x,
+        rhs: (1, 0, 1),
+        shape: ApplyShape {
+            symmetric: false,
+            ..shape
+        },
+        parallelism,
+    };
+    apply_pass::<A, F, D, 1>(&run, &mut column)?;
+    for (y_row, value) in y.chunks_exact_mut(k).zip(column) {
+        y_row[m] = value;
     }
     Ok(())
 }
@@ -177,8 +241,6 @@ struct Pass<'a, 'i, F, D> {
     /// `(k, first_rhs, pass)`: this pass computes right-hand sides `first_rhs ..
     /// first_rhs + pass` of the `k`.
     rhs: (usize, usize, usize),
-    /// An entry may be infinite and a weight of this pass is zero: zero weights are skipped.
-    skip_zero_weights: bool,
     shape: ApplyShape,
     parallelism: Parallelism<'a>,
 }
@@ -193,7 +255,6 @@ fn apply_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usiz
         inputs,
         x,
         rhs: (k, first_rhs, pass),
-        skip_zero_weights,
         shape,
         parallelism,
     } = run;
@@ -227,7 +288,6 @@ fn apply_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usiz
             weights: &weights,
             cols_per_block,
             pass,
-            skip_zero_weights,
             y_band,
             order: PhantomData,
         })
@@ -250,17 +310,9 @@ fn workspace<T>(len: usize, value: impl FnMut(usize) -> T) -> Result<Vec<T>, Err
 
 /// Adds one column's terms `entries · weight[m]` to the chains, one fused multiply-add each.
 #[inline(always)]
-fn add_terms<V: Lanes, const K: usize>(
-    chains: &mut [V; K],
-    entries: V,
-    weights: &Weights<K>,
-    skip_zero_weights: bool,
-) {
+fn add_terms<V: Lanes, const K: usize>(chains: &mut [V; K], entries: V, weights: &Weights<K>) {
     for (chain, &weight) in chains.iter_mut().zip(weights) {
-        // A zero weight adds nothing to the exact sum; skipped when `∞ · 0` could make it NaN.
-        if !(skip_zero_weights && weight == 0.0) {
-            *chain = entries.mul_add(V::splat(weight), *chain);
-        }
+        *chain = entries.mul_add(V::splat(weight), *chain);
     }
 }
 
@@ -271,17 +323,9 @@ fn add_columns<V: Lanes, const K: usize>(
     chains: &mut [V; K],
     entries: &[V; LANES],
     weights: &[Weights<K>],
-    skip_zero_weights: bool,
 ) {
-    // Four columns, the common case, unrolled; fewer only at the end of the nodes.
-    if let Ok(four) = <&[Weights<K>; LANES]>::try_from(weights) {
-        for (column, weights) in entries.iter().zip(four) {
-            add_terms::<V, K>(chains, *column, weights, skip_zero_weights);
-        }
-    } else {
-        for (column, weights) in entries.iter().zip(weights) {
-            add_terms::<V, K>(chains, *column, weights, skip_zero_weights);
-        }
+    for (column, weights) in entries.iter().zip(weights) {
+        add_terms::<V, K>(chains, *column, weights);
     }
 }
 
@@ -292,7 +336,6 @@ struct RowsBand<'a, 'y, A, F, D, const K: usize> {
     weights: &'a [Weights<K>],
     cols_per_block: usize,
     pass: (usize, usize, usize),
-    skip_zero_weights: bool,
     y_band: &'y mut [f64],
     order: PhantomData<fn() -> A>,
 }
@@ -312,7 +355,6 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
                 self.weights,
                 self.cols_per_block,
                 self.pass,
-                self.skip_zero_weights,
                 y_run,
             );
         }
@@ -328,44 +370,38 @@ fn rows_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, con
     weights: &[Weights<K>],
     cols_per_block: usize,
     (k, first_rhs, pass): (usize, usize, usize),
-    skip_zero_weights: bool,
     y_run: &mut [f64],
 ) {
     let q = inputs.col_count;
+    let dim = inputs.dim.get();
     let rows = y_run.len() / k;
     let first_group = first_row / LANES;
     let mut chains = vec![[V::ZERO; K]; rows.div_ceil(LANES)];
-    let mut lanes = Vec::with_capacity(inputs.dim.get());
+    let mut lanes = Vec::with_capacity(dim);
+    let mut packed = Vec::new();
     // LOOP 2: column blocks that stay in L1 while the run's rows sweep them.
     for block_start in (0..q).step_by(cols_per_block) {
         let block_end = q.min(block_start + cols_per_block);
         let whole_end = block_start + (block_end - block_start) / LANES * LANES;
+        // The block's whole lane groups, packed once for the run's row groups.
+        pack_groups(
+            &inputs.cols,
+            dim,
+            block_start / LANES..whole_end / LANES,
+            &mut packed,
+        );
+        let (column_weights, _) = weights[block_start..whole_end].as_chunks::<LANES>();
         // LOOP 1: the run's lane groups of rows, each loaded once per column block.
         for (group, group_chains) in chains.iter_mut().enumerate() {
-            group_lanes(
-                &inputs.rows,
-                inputs.dim.get(),
-                first_group + group,
-                &mut lanes,
-            );
+            group_lanes(&inputs.rows, dim, first_group + group, &mut lanes);
             let mut acc = *group_chains;
             // LOOP 0: four columns at a time: a 4 × 1 block of the micro-kernel, the four
             // column nodes splatted against the group's four row nodes in lanes (the entries
             // are the kernel matrix's bits: φ(|q − p|) == φ(|p − q|), see crate::arithmetic).
-            for j in (block_start..whole_end).step_by(LANES) {
-                let entries = splatted_block::<V, F, A, D, LANES>(
-                    inputs.kernel,
-                    inputs.dim,
-                    &inputs.cols,
-                    j,
-                    &lanes,
-                );
-                add_columns::<V, K>(
-                    &mut acc,
-                    &entries,
-                    &weights[j..j + LANES],
-                    skip_zero_weights,
-                );
+            for (columns, weights) in packed.chunks_exact(dim * LANES).zip(column_weights) {
+                let entries =
+                    packed_splatted_block::<V, F, A, D>(inputs.kernel, inputs.dim, columns, &lanes);
+                add_columns::<V, K>(&mut acc, &entries, weights);
             }
             for (j, column_weights) in (whole_end..).zip(&weights[whole_end..block_end]) {
                 let [column] = splatted_block::<V, F, A, D, 1>(
@@ -375,7 +411,7 @@ fn rows_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, con
                     j,
                     &lanes,
                 );
-                add_terms::<V, K>(&mut acc, column, column_weights, skip_zero_weights);
+                add_terms::<V, K>(&mut acc, column, column_weights);
             }
             *group_chains = acc;
         }
@@ -398,7 +434,6 @@ fn symmetric_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: 
         isa,
         inputs,
         rhs: (k, first_rhs, pass),
-        skip_zero_weights,
         shape,
         parallelism,
         ..
@@ -433,7 +468,6 @@ fn symmetric_pass<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: 
                     weights,
                     own: (first * groups_per_block, own),
                     other: other.map(|chains| (second * groups_per_block, chains)),
-                    skip_zero_weights,
                     order: PhantomData,
                 }
             })
@@ -479,7 +513,6 @@ struct BlockPair<'a, 's, A, F, D, const K: usize> {
     weights: &'a [Weights<K>],
     own: (usize, &'s mut [GroupChains<K>]),
     other: Option<(usize, &'s mut [GroupChains<K>])>,
-    skip_zero_weights: bool,
     order: PhantomData<fn() -> A>,
 }
 
@@ -493,6 +526,7 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
         let (first_own, own) = self.own;
         let dim = self.inputs.dim.get();
         let mut lanes = Vec::with_capacity(dim);
+        let mut packed = Vec::new();
         let load = |stored: &GroupChains<K>| stored.map(|lanes| V::load(&lanes));
         let store = |chains: [V; K], stored: &mut GroupChains<K>| {
             for (lanes, chain) in stored.iter_mut().zip(chains) {
@@ -502,6 +536,7 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
         match self.other {
             // I < J: every row group of I against all of J, both sides.
             Some((first_other, other)) => {
+                pack_whole_groups(self.inputs, first_other, other.len(), &mut packed);
                 for (group, stored) in own.iter_mut().enumerate() {
                     let row_group = first_own + group;
                     group_lanes(&self.inputs.rows, dim, row_group, &mut lanes);
@@ -511,8 +546,8 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
                         self.weights,
                         (row_group, &lanes),
                         &mut chains,
-                        (first_other, other),
-                        self.skip_zero_weights,
+                        &packed,
+                        (first_other, &mut *other),
                     );
                     store(chains, stored);
                 }
@@ -521,6 +556,7 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
             // both halves) and against the groups after it (both sides). The groups before it
             // have already added their columns to its chains, as column sides.
             None => {
+                pack_whole_groups(self.inputs, first_own, own.len(), &mut packed);
                 for group in 0..own.len() {
                     let (done, after) = own.split_at_mut(group + 1);
                     let stored = &mut done[group];
@@ -536,19 +572,14 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
                         &lanes,
                     );
                     let last = self.inputs.col_count.min(first + LANES);
-                    add_columns::<V, K>(
-                        &mut chains,
-                        &entries,
-                        &self.weights[first..last],
-                        self.skip_zero_weights,
-                    );
+                    add_columns::<V, K>(&mut chains, &entries, &self.weights[first..last]);
                     pair_sweep::<V, A, F, D, K>(
                         self.inputs,
                         self.weights,
                         (row_group, &lanes),
                         &mut chains,
+                        packed.get((group + 1) * dim * LANES..).unwrap_or(&[]),
                         (row_group + 1, after),
-                        self.skip_zero_weights,
                     );
                     store(chains, stored);
                 }
@@ -557,26 +588,48 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
     }
 }
 
+/// The lane groups `first .. first + groups` whose four nodes are all real, packed
+/// ([`pack_groups`]) once for every row group a block pair sweeps over them.
+fn pack_whole_groups<F, D: Dimension>(
+    inputs: &BandInputs<'_, F, D>,
+    first: usize,
+    groups: usize,
+    packed: &mut Vec<f64>,
+) {
+    let whole = whole_groups(inputs.col_count, first, groups);
+    pack_groups(&inputs.cols, inputs.dim.get(), first..first + whole, packed);
+}
+
+/// How many of the `groups` lane groups from `first` hold four real nodes of the `n` (all but
+/// the last group of the nodes when `n` is not a multiple of four).
+fn whole_groups(n: usize, first: usize, groups: usize) -> usize {
+    (n.saturating_sub(first * LANES) / LANES).min(groups)
+}
+
 /// One row group (four rows, its coordinates loaded in `lanes`, its chains in `row_chains`:
 /// lanes are rows) against the column groups `first_col_group ..` whose stored chains
-/// `col_chains` holds: the row side adds the columns' terms to the rows' chains (columns in
-/// order), the column side the four rows' terms to the columns' chains (rows in order).
+/// `col_chains` holds (and whose whole groups `packed` holds, [`pack_whole_groups`]): the row
+/// side adds the columns' terms to the rows' chains (columns in order), the column side the
+/// four rows' terms to the columns' chains (rows in order).
 #[inline(always)]
 fn pair_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
     inputs: &BandInputs<'_, F, D>,
     weights: &[Weights<K>],
     (row_group, lanes): (usize, &[V]),
     row_chains: &mut [V; K],
+    packed: &[f64],
     (first_col_group, col_chains): (usize, &mut [GroupChains<K>]),
-    skip_zero_weights: bool,
 ) {
     let n = inputs.col_count;
     let first_row = row_group * LANES;
     let row_weights = &weights[first_row..n.min(first_row + LANES)];
-    // LOOP 0: the column groups, a 4 × 4 block of entries each: the group's four column
-    // nodes splatted against the row group in lanes, as the rows schedule computes them.
-    for (h, stored) in col_chains.iter_mut().enumerate() {
-        let first_col = (first_col_group + h) * LANES;
+    let whole = whole_groups(n, first_col_group, col_chains.len());
+    let (whole_chains, edge_chains) = col_chains.split_at_mut(whole);
+    // A 4 × 4 block of entries per column group: the group's four column nodes splatted
+    // against the row group in lanes, as the rows schedule computes them. The row side adds
+    // them as they are (lanes are the rows, each column's weight splatted), the column side
+    // transposed (lanes are the group's columns, each row's weight splatted).
+    let general = |first_col: usize, stored: &mut GroupChains<K>, row_chains: &mut [V; K]| {
         let entries = splatted_block::<V, F, A, D, LANES>(
             inputs.kernel,
             inputs.dim,
@@ -584,19 +637,45 @@ fn pair_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, con
             first_col,
             lanes,
         );
-        // Row side: lanes are the rows, each column's weight splatted.
         let col_weights = &weights[first_col..n.min(first_col + LANES)];
-        add_columns::<V, K>(row_chains, &entries, col_weights, skip_zero_weights);
-        // Column side: transposed, lanes are the group's columns, each row's weight splatted.
+        add_columns::<V, K>(row_chains, &entries, col_weights);
         let mut column_chains = stored.map(|lanes| V::load(&lanes));
-        add_columns::<V, K>(
-            &mut column_chains,
-            &V::transpose(entries),
-            row_weights,
-            skip_zero_weights,
-        );
+        add_columns::<V, K>(&mut column_chains, &V::transpose(entries), row_weights);
         for (lanes, chain) in stored.iter_mut().zip(column_chains) {
             chain.store(lanes);
         }
+    };
+    if let Ok(four_rows) = <&[Weights<K>; LANES]>::try_from(row_weights) {
+        // LOOP 0: whole column groups, four real rows: no bounds or lengths to check per
+        // group, the rows' weights splatted once.
+        let row_splats: [[V; K]; LANES] = four_rows.map(|weights| weights.map(V::splat));
+        let first_col = first_col_group * LANES;
+        let (col_weights, _) = weights[first_col..first_col + whole * LANES].as_chunks::<LANES>();
+        let dim = inputs.dim.get();
+        for ((columns, col_weights), stored) in packed
+            .chunks_exact(dim * LANES)
+            .zip(col_weights)
+            .zip(whole_chains)
+        {
+            let entries =
+                packed_splatted_block::<V, F, A, D>(inputs.kernel, inputs.dim, columns, lanes);
+            add_columns::<V, K>(row_chains, &entries, col_weights);
+            let mut column_chains = stored.map(|lanes| V::load(&lanes));
+            for (row_entries, splats) in V::transpose(entries).iter().zip(&row_splats) {
+                for (chain, &weight) in column_chains.iter_mut().zip(splats) {
+                    *chain = row_entries.mul_add(weight, *chain);
+                }
+            }
+            for (lanes, chain) in stored.iter_mut().zip(column_chains) {
+                chain.store(lanes);
+            }
+        }
+    } else {
+        for (h, stored) in whole_chains.iter_mut().enumerate() {
+            general((first_col_group + h) * LANES, stored, row_chains);
+        }
+    }
+    for (h, stored) in edge_chains.iter_mut().enumerate() {
+        general((first_col_group + whole + h) * LANES, stored, row_chains);
     }
 }

@@ -166,6 +166,30 @@ where
     entries::<V, F, A, D, MR, 1>(kernel, dim, p, |axis, _| lanes[axis]).map(|[entry]| entry)
 }
 
+/// The 4 × 1 block of one packed lane group's four nodes ([`pack_groups`]), each splatted,
+/// against a lane group already loaded ([`group_lanes`]): entry `c` is packed node `c` against
+/// the four nodes in lanes — bit for bit [`splatted_block`]'s entries for the same nodes, read
+/// from one slice of known length instead of `dim` bounds-checked ones.
+#[inline(always)]
+pub(crate) fn packed_splatted_block<V, F, A, D>(
+    kernel: &F,
+    dim: D,
+    group: &[f64],
+    lanes: &[V],
+) -> [V; LANES]
+where
+    V: Lanes,
+    F: RadialFunction,
+    A: EntryArithmetic,
+    D: Dimension,
+{
+    // One bounds check each, outside the entries (with a fixed dimension, none).
+    let lanes = &lanes[..dim.get()];
+    let (group, _) = group[..dim.get() * LANES].as_chunks::<LANES>();
+    let p = |axis: usize, k: usize| V::splat(group[axis][k]);
+    entries::<V, F, A, D, LANES, 1>(kernel, dim, p, |axis, _| lanes[axis]).map(|[entry]| entry)
+}
+
 /// The `MR` row nodes from `first_row`, splatted once for a sweep of many lane groups against
 /// them ([`block_of_splatted_rows`]): `splats[axis * MR + k]` holds row k's coordinate on `axis`
 /// in every lane.

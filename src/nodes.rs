@@ -345,6 +345,14 @@ impl Nodes {
             .collect()
     }
 
+    /// The nodes `indices` (in that order), copied fallibly like any node set.
+    pub(crate) fn select(&self, indices: &[usize]) -> Result<Nodes, Error> {
+        let (storage, stride) = (self.storage(), self.stride());
+        Self::from_coordinates(indices.len(), self.dim(), |i, axis| {
+            storage[axis * stride + indices[i]]
+        })
+    }
+
     /// Builds the padded columns from a getter of already-validated coordinates.
     fn from_coordinates(
         len: usize,

@@ -287,6 +287,11 @@ fn a_zero_weight_on_an_infinite_entry_contributes_nothing() {
             let inf = f64::INFINITY;
             let expected = [0.25, -0.75, 0.25, inf, -inf, inf, 0.25, -0.5, 0.125];
             assert_eq!(y3, expected, "{plan:?}");
+            // A right-hand side of zeros only: every term left out, the empty sum.
+            let x2 = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+            let mut y2 = [f64::NAN; 6];
+            plan.apply_many(&nodes, &x2, 2, &mut y2).unwrap();
+            assert_eq!(y2, [0.25, 0.0, inf, 0.0, 0.25, 0.0], "{plan:?}");
         }
     }
     // Far-apart nodes whose entries are all finite take the same path as near ones: the bits
