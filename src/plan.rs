@@ -12,6 +12,7 @@ use crate::defaults;
 use crate::error::Error;
 use crate::kernels::{Kernel, KernelChoice, KernelJob, RadialFunction};
 use crate::matrix::{KernelMatrix, entry_count};
+use crate::measure::{MeasuredFor, Measurement, PlanSettings};
 use crate::nodes::Nodes;
 use crate::schedule::{Schedule, TileShape, fill_constant, fill_matrix};
 use crate::simd::{Isa, SimdPath};
@@ -51,6 +52,8 @@ pub struct Plan<K = Kernel> {
     allow_overcommit: bool,
     /// Where the tile came from: the build's default, or `Plan::tile`.
     tile_source: &'static str,
+    /// What [`Plan::measure`] chose, and for which settings.
+    measured: Option<MeasuredFor>,
 }
 
 impl Default for Plan {
@@ -73,6 +76,7 @@ impl Default for Plan {
             simd: SimdPath::Auto,
             allow_overcommit: false,
             tile_source: defaults::TILE_SOURCE,
+            measured: None,
         }
     }
 }
@@ -111,6 +115,8 @@ impl<K> Plan<K> {
             simd: self.simd,
             allow_overcommit: self.allow_overcommit,
             tile_source: self.tile_source,
+            // Measured with another kernel's cost.
+            measured: None,
         }
     }
 
@@ -266,6 +272,72 @@ impl<K> Plan<K> {
     /// The thread count as set (0 meaning all threads of the current rayon pool).
     pub fn thread_count(&self) -> usize {
         self.threads.count()
+    }
+
+    /// What [`Plan::measure`] timed and chose, while the plan's settings are those it was
+    /// measured with (else `None`).
+    pub fn measurement(&self) -> Option<&Measurement> {
+        self.measured
+            .as_ref()
+            .filter(|measured| measured.settings == self.settings())
+            .map(|measured| &*measured.measurement)
+    }
+
+    /// The settings a measurement depends on.
+    fn settings(&self) -> PlanSettings {
+        (
+            self.accuracy,
+            self.threads.count(),
+            (self.tile_rows, self.tile_cols),
+            self.simd,
+        )
+    }
+
+    /// This plan without a measurement.
+    pub(crate) fn forget_measurement(self) -> Self {
+        Self {
+            measured: None,
+            ..self
+        }
+    }
+
+    /// This plan with `measurement`, taken with its current settings.
+    pub(crate) fn remember_measurement(self, measurement: Measurement) -> Self {
+        let settings = self.settings();
+        Self {
+            measured: Some(MeasuredFor {
+                measurement: Arc::new(measurement),
+                settings,
+            }),
+            ..self
+        }
+    }
+
+    /// The schedule and stores of a fill of `rows × cols`: the plan's, or, where both are
+    /// `Auto` and [`Plan::measure`] timed this square size into reused output, its choice
+    /// (rows where `out`'s rows do not start on cache lines, as `Auto` would).
+    fn fill_choices(
+        &self,
+        rows: &Nodes,
+        square: bool,
+        fresh: bool,
+        out: &[f64],
+    ) -> (Schedule, Stores) {
+        let auto = self.schedule == Schedule::Auto && self.stores == Stores::Auto;
+        match self.measurement() {
+            Some(measured)
+                if auto && square && !fresh && measured.nodes == (rows.len(), rows.dim()) =>
+            {
+                let chosen = measured.chosen;
+                let schedule = if rows_start_on_cache_lines(out, rows.len()) {
+                    chosen.schedule
+                } else {
+                    Schedule::Rows
+                };
+                (schedule, chosen.stores)
+            }
+            _ => (self.schedule, self.stores),
+        }
     }
 }
 
@@ -514,6 +586,7 @@ impl<K: KernelChoice> Plan<K> {
     ) -> Result<(), Error> {
         let tile = self.tile_for(rows.len())?;
         let isa = self.simd.resolve()?;
+        let (schedule, stores) = self.fill_choices(rows, square, fresh, out);
         self.kernel.run_fill(FillJob {
             isa,
             threads: &self.threads,
@@ -522,9 +595,9 @@ impl<K: KernelChoice> Plan<K> {
             rows,
             cols,
             square,
-            schedule: self.schedule,
+            schedule,
             fresh,
-            streaming: store::choose(self.stores, out.len(), fresh),
+            streaming: store::choose(stores, out.len(), fresh),
             tile,
             out,
         })
