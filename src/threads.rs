@@ -46,7 +46,7 @@ impl Parallelism<'_> {
 
     /// The cancel flag is set.
     fn cancelled(self) -> bool {
-        self.cancel.is_some_and(|flag| flag.load(Ordering::Relaxed))
+        is_set(self.cancel)
     }
 
     /// Calls `fill(index, band)` for each run of `band_len` entries of `out` (the last may be
@@ -122,6 +122,12 @@ impl Parallelism<'_> {
     }
 }
 
+/// Whether a cancel flag is there and set. (Relaxed: the flag carries no data, and a band
+/// that starts just after it is set only finishes the call a band later.)
+fn is_set(cancel: Option<&AtomicBool>) -> bool {
+    cancel.is_some_and(|flag| flag.load(Ordering::Relaxed))
+}
+
 /// A plan's thread setting, and its dedicated pool once started.
 #[derive(Clone, Debug)]
 pub(crate) struct Threads {
@@ -190,11 +196,7 @@ impl Threads {
                 output = Some(work(parallelism));
             }
         })?;
-        if self
-            .cancel
-            .as_deref()
-            .is_some_and(|flag| flag.load(Ordering::Relaxed))
-        {
+        if is_set(self.cancel.as_deref()) {
             return Err(Error::Cancelled);
         }
         Ok(output.expect("run_erased calls its work once when it returns Ok"))

@@ -580,3 +580,44 @@ fn one_interpolant_evaluates_from_several_threads_at_once() {
         });
     }
 }
+
+#[test]
+fn evaluating_with_another_plan_changes_only_how_it_runs() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use pairkernel::{Accuracy, Plan};
+
+    let mut rng = StdRng::seed_from_u64(11);
+    let data = Nodes::from_flat(&random_flat(300, 3, &mut rng), 3).unwrap();
+    let values: Vec<f64> = (0..300).map(|i| (i as f64 * 0.1).sin()).collect();
+    let at = Nodes::from_flat(&random_flat(517, 3, &mut rng), 3).unwrap();
+    for neighbors in [None, Some(20)] {
+        let rbf = RbfInterpolator::builder()
+            .kernel("cubic")
+            .neighbors(neighbors)
+            .fit(&data, &values, 1)
+            .unwrap();
+        let expected = rbf.evaluate(&at).unwrap();
+        for threads in [1, 2] {
+            // The fit's accuracy (the builder's default), other threads, a plan of another
+            // kernel: the interpolant's kernel is used, and the bits are the same.
+            let plan = Plan::new()
+                .threads(threads)
+                .accuracy(Accuracy::Fast)
+                .kernel(Kernel::Gaussian { epsilon: 2.0 });
+            assert_eq!(rbf.evaluate_with(&plan, &at).unwrap(), expected);
+        }
+        // Its accuracy setting is used (the products' entries change, not the fit), as
+        // `with_plan` would use it.
+        let compensated = Plan::new().accuracy(Accuracy::Compensated);
+        let values = rbf.evaluate_with(&compensated, &at).unwrap();
+        assert_ne!(values, expected);
+        assert_eq!(
+            values,
+            rbf.clone().with_plan(compensated).evaluate(&at).unwrap()
+        );
+        let cancelled = Plan::new().cancel_on(Arc::new(AtomicBool::new(true)));
+        assert_eq!(rbf.evaluate_with(&cancelled, &at), Err(Error::Cancelled));
+    }
+}

@@ -366,14 +366,15 @@ impl Rbf {
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let cancel = Arc::new(AtomicBool::new(false));
         let points = nodes(&x).map_err(to_py)?;
-        // A copy with this call's plan (its own cancel flag): O(n) against the O(p·n) product.
-        let rbf = self.inner.clone().with_plan(rbf_plan(threads, &cancel));
+        // This call's plan (its own cancel flag), the interpolant shared, not copied.
+        let plan = rbf_plan(threads, &cancel);
+        let rbf = &self.inner;
         let m = rbf.value_count();
         let p = points.len();
         // The data's size is not known here: evaluations of 4096 points or more are
         // interruptible.
         let size = p.saturating_mul(INTERRUPTIBLE_ABOVE >> 12);
-        let values = run(py, size, &cancel, || rbf.evaluate(&points))?;
+        let values = run(py, size, &cancel, || rbf.evaluate_with(&plan, &points))?;
         let values = Array2::from_shape_vec((p, m), values)
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         Ok(values.into_pyarray(py))

@@ -417,6 +417,36 @@ impl RbfInterpolator {
     /// As [`RbfInterpolator::evaluate`], and [`Error::VectorLength`] for an `out` of the
     /// wrong length.
     pub fn evaluate_into(&self, points: &Nodes, out: &mut [f64]) -> Result<(), Error> {
+        self.evaluate_planned(&self.plan, points, out)
+    }
+
+    /// [`RbfInterpolator::evaluate`] run by `plan` — its threads, tiles, accuracy, SIMD path
+    /// and cancel flag; the kernel stays the interpolant's — without copying the interpolant
+    /// (what [`RbfInterpolator::with_plan`] does): for a caller that gives each evaluation
+    /// settings of its own, e.g. its own cancel flag.
+    ///
+    /// ```
+    /// use pairkernel::{Nodes, Plan};
+    /// use pairkernel::interpolate::RbfInterpolator;
+    /// let data = Nodes::from_flat(&[0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 2)?;
+    /// let rbf = RbfInterpolator::builder().fit(&data, &[0.0, 1.0, 1.0, 2.0], 1)?;
+    /// let at = Nodes::from_flat(&[0.5, 0.5], 2)?;
+    /// let serial = rbf.evaluate_with(&Plan::new().threads(1), &at)?;
+    /// assert_eq!(serial, rbf.evaluate(&at)?);
+    /// # Ok::<(), pairkernel::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`RbfInterpolator::evaluate`], and the plan's own (an invalid tile, too many
+    /// threads, [`Error::Cancelled`]).
+    pub fn evaluate_with(&self, plan: &Plan, points: &Nodes) -> Result<Vec<f64>, Error> {
+        let mut out = vec![0.0; points.len().saturating_mul(self.m)];
+        self.evaluate_planned(&plan.clone().kernel(self.kernel), points, &mut out)?;
+        Ok(out)
+    }
+
+    /// The evaluation by `plan`, whose kernel is the interpolant's.
+    fn evaluate_planned(&self, plan: &Plan, points: &Nodes, out: &mut [f64]) -> Result<(), Error> {
         if points.dim() != self.dim {
             return Err(Error::EvaluationDimension {
                 expected: self.dim,
@@ -424,12 +454,12 @@ impl RbfInterpolator {
             });
         }
         match &self.model {
-            Model::Global(fit) => fit.evaluate_into(&self.plan, points, self.m, out),
+            Model::Global(fit) => fit.evaluate_into(plan, points, self.m, out),
             Model::Local(local) => {
                 let inputs = FitInputs {
                     kernel: self.kernel,
                     degree: self.degree,
-                    plan: &self.plan,
+                    plan,
                     solver: self.solver,
                 };
                 local.evaluate_into(&inputs, points, self.m, out)
