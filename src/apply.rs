@@ -124,8 +124,9 @@ pub(crate) struct ApplyShape {
 ///
 /// # Errors
 /// [`Error::WorkspaceAllocationFailed`] if a pass's packed weights (as large as `x` for
-/// k ≤ 16) or, symmetric, its chains (as large as `y`) cannot be allocated; nothing is written
-/// to `y` before the first pass's packing.
+/// k ≤ 16) or, symmetric, its chains (as large as `y`) cannot be allocated, and, where zero
+/// weights are left out, its columns' copy ([`Error::NodesAllocationFailed`]) or results; a
+/// pass writes `y` only after all of its allocations have succeeded.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     isa: Isa,
@@ -151,17 +152,25 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
             // its non-zero weights only, in the same order — the same chain, term for term,
             // with no test in the kernels. Slower (one pass per right-hand side, rows
             // schedule), and only for kernels that can overflow.
+            // Every column computed before any is written: an allocation failure leaves `y`
+            // as the earlier passes left it.
+            let mut columns = Vec::new();
             for m in first_rhs..first_rhs + pass {
-                without_zero_weights::<A, F, D>(
+                columns.push(without_zero_weights::<A, F, D>(
                     isa,
                     inputs,
                     cols,
                     x,
                     (k, m),
-                    y,
+                    rows.len(),
                     shape,
                     parallelism,
-                )?;
+                )?);
+            }
+            for (m, column) in (first_rhs..).zip(columns) {
+                for (y_row, value) in y.chunks_exact_mut(k).zip(column) {
+                    y_row[m] = value;
+                }
             }
             continue;
         }
@@ -191,7 +200,7 @@ pub(crate) fn cross_apply<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
 
 /// Right-hand side `m` of `k` summed over the columns whose weight is not zero, by the rows
 /// schedule on a copy of those columns: term for term the chain of every column with the zero
-/// weights' terms left out.
+/// weights' terms left out. Returns the `rows` values.
 #[allow(clippy::too_many_arguments)]
 fn without_zero_weights<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     isa: Isa,
@@ -199,21 +208,24 @@ fn without_zero_weights<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
     cols: &Nodes,
     x: &[f64],
     (k, m): (usize, usize),
-    y: &mut [f64],
+    rows: usize,
     shape: ApplyShape,
     parallelism: Parallelism,
-) -> Result<(), Error> {
-    let kept: Vec<usize> = (0..cols.len()).filter(|&j| x[j * k + m] != 0.0).collect();
+) -> Result<Vec<f64>, Error> {
+    let weight = |j: usize| x[j * k + m];
+    let mut kept_columns = (0..cols.len()).filter(|&j| weight(j) != 0.0);
+    let count = kept_columns.clone().count();
+    let kept = workspace(count, |_| kept_columns.next().unwrap_or_default())?;
+    let kept_x = workspace(count, |i| weight(kept[i]))?;
     let kept_cols = cols.select(&kept)?;
-    let kept_x: Vec<f64> = kept.iter().map(|&j| x[j * k + m]).collect();
     let kept_inputs = BandInputs {
         kernel: inputs.kernel,
         dim: inputs.dim,
         rows: inputs.rows,
         cols: Columns::of(&kept_cols),
-        col_count: kept.len(),
+        col_count: count,
     };
-    let mut column = workspace(y.len() / k, |_| 0.0)?;
+    let mut column = workspace(rows, |_| 0.0)?;
     let run = Pass {
         isa,
         inputs: &kept_inputs,
@@ -226,10 +238,7 @@ fn without_zero_weights<A: EntryArithmetic, F: RadialFunction, D: Dimension>(
         parallelism,
     };
     apply_pass::<A, F, D, 1>(&run, &mut column)?;
-    for (y_row, value) in y.chunks_exact_mut(k).zip(column) {
-        y_row[m] = value;
-    }
-    Ok(())
+    Ok(column)
 }
 
 /// One pass of a product, whatever its width.

@@ -19,6 +19,9 @@ use crate::schedule::Schedule;
 use crate::simd::SimdPath;
 use crate::store::Stores;
 
+/// Bytes of a cache line: where the symmetric schedule needs output rows to start.
+const CACHE_LINE: usize = 64;
+
 /// Timed rounds: each candidate runs once per round, the rounds interleaved so that a slow
 /// minute of a shared machine hits every candidate alike; the fastest round counts.
 const ROUNDS: usize = 3;
@@ -45,6 +48,17 @@ pub struct Measurement {
     pub nodes: (usize, usize),
 }
 
+impl Measurement {
+    /// The fastest candidate of the rows schedule.
+    pub(crate) fn fastest_rows(&self) -> Option<Candidate> {
+        self.candidates
+            .iter()
+            .filter(|candidate| candidate.schedule == Schedule::Rows)
+            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+            .copied()
+    }
+}
+
 /// A measurement and the plan's settings it was taken with: it is used only while they are
 /// unchanged.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,17 +80,20 @@ impl<K: KernelChoice> Plan<K> {
     /// `Auto` rules, and changing the plan's accuracy, threads, tile or SIMD path retires the
     /// measurement. The bits are the same whatever is chosen: only the speed differs.
     ///
-    /// It costs about `1 + 3 × 4` fills of the matrix, and the matrix's memory once.
+    /// It costs `1 + 3 ×` (the candidates: up to four) fills of the matrix, and the matrix's
+    /// memory once. The symmetric schedule is a candidate only where N is a multiple of eight
+    /// (elsewhere output rows cannot all start on cache lines, and it is never used).
     ///
     /// ```
     /// use pairkernel::{Nodes, Plan};
+    /// use pairkernel::KernelMatrix;
     /// let nodes = Nodes::from_flat(&(0..3 * 64).map(|i| (i as f64 * 0.37).sin()).collect::<Vec<_>>(), 3)?;
     /// let plan = Plan::new().measure(&nodes)?;
     /// let measurement = plan.measurement().expect("just measured");
     /// println!("{:?} with {:?} stores", measurement.chosen.schedule, measurement.chosen.stores);
-    /// let mut out = vec![0.0; 64 * 64];
-    /// plan.kernel_matrix_into(&nodes, &mut out)?;
-    /// assert_eq!(out, Plan::new().kernel_matrix(&nodes)?.as_slice());
+    /// let mut out = KernelMatrix::zeros(64, 64)?;
+    /// plan.kernel_matrix_into(&nodes, out.as_mut_slice())?;
+    /// assert_eq!(out, Plan::new().kernel_matrix(&nodes)?);
     /// # Ok::<(), pairkernel::Error>(())
     /// ```
     ///
@@ -85,14 +102,40 @@ impl<K: KernelChoice> Plan<K> {
     /// plan's cancel flag is set meanwhile.
     pub fn measure(self, nodes: &Nodes) -> Result<Plan<K>, Error> {
         let plan = self.forget_measurement();
-        let mut out: KernelMatrix = plan.kernel_matrix(nodes)?;
+        let n = nodes.len();
+        let mut matrix: KernelMatrix = plan.kernel_matrix(nodes)?;
+        // Timed where the fills it serves run: rows on cache lines (a large matrix's huge
+        // pages are; a small one's heap memory may not be, then an aligned copy of it is used).
+        let mut aligned = Vec::new();
+        let out = if matrix.as_slice().as_ptr().align_offset(CACHE_LINE) == 0 {
+            matrix.as_mut_slice()
+        } else {
+            let entries = matrix.as_slice().len();
+            aligned
+                .try_reserve_exact(entries + CACHE_LINE / size_of::<f64>())
+                .map_err(|_| Error::WorkspaceAllocationFailed {
+                    bytes: entries.saturating_mul(size_of::<f64>()),
+                    available: None,
+                })?;
+            aligned.resize(entries + CACHE_LINE / size_of::<f64>(), 0.0);
+            let start = aligned.as_ptr().align_offset(CACHE_LINE);
+            &mut aligned[start..start + entries]
+        };
         let streaming = if Stores::streaming_available() {
             &[Stores::Plain, Stores::Streaming][..]
         } else {
             &[Stores::Plain][..]
         };
-        let mut candidates: Vec<Candidate> = [Schedule::Rows, Schedule::Symmetric]
-            .into_iter()
+        // The symmetric schedule only where rows can start on cache lines (N a multiple of
+        // eight): elsewhere `Auto` never takes it, and neither would a measured plan.
+        let schedules = if (n * size_of::<f64>()).is_multiple_of(CACHE_LINE) {
+            &[Schedule::Rows, Schedule::Symmetric][..]
+        } else {
+            &[Schedule::Rows][..]
+        };
+        let mut candidates: Vec<Candidate> = schedules
+            .iter()
+            .copied()
             .flat_map(|schedule| {
                 streaming.iter().map(move |&stores| Candidate {
                     schedule,
@@ -108,14 +151,14 @@ impl<K: KernelChoice> Plan<K> {
                     .schedule(candidate.schedule)
                     .stores(candidate.stores);
                 let start = Instant::now();
-                timed.kernel_matrix_into(nodes, out.as_mut_slice())?;
+                timed.kernel_matrix_into(nodes, out)?;
                 candidate.seconds = candidate.seconds.min(start.elapsed().as_secs_f64());
             }
         }
         let chosen = *candidates
             .iter()
             .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
-            .expect("at least two candidates");
+            .expect("at least one candidate");
         let measurement = Measurement {
             candidates,
             chosen,

@@ -315,7 +315,8 @@ impl<K> Plan<K> {
 
     /// The schedule and stores of a fill of `rows × cols`: the plan's, or, where both are
     /// `Auto` and [`Plan::measure`] timed this square size into reused output, its choice
-    /// (rows where `out`'s rows do not start on cache lines, as `Auto` would).
+    /// (its fastest rows candidate where `out`'s rows do not start on cache lines: `Auto` takes
+    /// rows there too).
     fn fill_choices(
         &self,
         rows: &Nodes,
@@ -328,13 +329,13 @@ impl<K> Plan<K> {
             Some(measured)
                 if auto && square && !fresh && measured.nodes == (rows.len(), rows.dim()) =>
             {
-                let chosen = measured.chosen;
-                let schedule = if rows_start_on_cache_lines(out, rows.len()) {
-                    chosen.schedule
+                let chosen = if rows_start_on_cache_lines(out, rows.len()) {
+                    measured.chosen
                 } else {
-                    Schedule::Rows
+                    // The fastest rows candidate: its stores were timed with that schedule.
+                    measured.fastest_rows().unwrap_or(measured.chosen)
                 };
-                (schedule, chosen.stores)
+                (chosen.schedule, chosen.stores)
             }
             _ => (self.schedule, self.stores),
         }
@@ -411,8 +412,10 @@ impl<K: KernelChoice> Plan<K> {
     /// [`Error::VectorLength`] if `x` or `y` does not have N entries; [`Error::NonFiniteValue`]
     /// for a NaN or infinite entry of `x` (rejected, not propagated); [`Error::InvalidTile`],
     /// [`Error::TooManyThreads`], [`Error::ThreadPool`]; [`Error::WorkspaceAllocationFailed`] if
-    /// the packed right-hand sides (as large as `x`, for up to 16 of them) cannot be had — then
-    /// `y` is untouched, or, for k > 16, holds the first passes' columns.
+    /// the packed right-hand sides (as large as `x`, for up to 16 of them) cannot be had, or
+    /// [`Error::NodesAllocationFailed`] for the copy of the columns of non-zero weights (where
+    /// entries may overflow and a weight is zero) — then `y` is untouched, or, for k > 16,
+    /// holds the first passes' columns.
     pub fn apply(&self, nodes: &Nodes, x: &[f64], y: &mut [f64]) -> Result<(), Error> {
         self.cross_apply_many(nodes, nodes, x, 1, y)
     }
@@ -804,5 +807,56 @@ mod tests {
         // A buffer at a 16-byte offset (numpy's usual alignment).
         assert!(!rows_start_on_cache_lines(&aligned[2..], 8));
         assert!(rows_start_on_cache_lines(&aligned[8..], 8));
+    }
+
+    #[test]
+    fn a_measurement_decides_only_reused_square_fills_of_its_size_with_auto_settings() {
+        use crate::measure::Candidate;
+        let candidate = |schedule, stores, seconds| Candidate {
+            schedule,
+            stores,
+            seconds,
+        };
+        let candidates = vec![
+            candidate(Schedule::Rows, Stores::Plain, 3.0),
+            candidate(Schedule::Rows, Stores::Streaming, 2.0),
+            candidate(Schedule::Symmetric, Stores::Plain, 4.0),
+            candidate(Schedule::Symmetric, Stores::Streaming, 1.0),
+        ];
+        let measurement = Measurement {
+            chosen: candidates[3],
+            candidates,
+            nodes: (16, 3),
+        };
+        let plan = Plan::new().remember_measurement(measurement);
+        let nodes = Nodes::from_flat(&[0.5; 48], 3).unwrap();
+        let buffer = vec![0.0; 16 * 16 + 8];
+        let aligned = &buffer[buffer.as_ptr().align_offset(64)..][..16 * 16];
+        let auto = (Schedule::Auto, Stores::Auto);
+        let symmetric = (Schedule::Symmetric, Stores::Streaming);
+        assert_eq!(plan.fill_choices(&nodes, true, false, aligned), symmetric);
+        // Rows not on cache lines: the fastest rows candidate, with its own stores.
+        let shifted = &buffer[buffer.as_ptr().align_offset(64) + 2..][..16 * 16];
+        let rows = (Schedule::Rows, Stores::Streaming);
+        assert_eq!(plan.fill_choices(&nodes, true, false, shifted), rows);
+        // Fresh output, cross matrices and other sizes keep Auto's rules.
+        assert_eq!(plan.fill_choices(&nodes, true, true, aligned), auto);
+        assert_eq!(plan.fill_choices(&nodes, false, false, aligned), auto);
+        let other = Nodes::from_flat(&[0.5; 24], 3).unwrap();
+        assert_eq!(plan.fill_choices(&other, true, false, &aligned[..64]), auto);
+        // A setting given explicitly wins; changed settings retire the measurement.
+        let explicit = plan.clone().stores(Stores::Plain);
+        assert_eq!(
+            explicit.fill_choices(&nodes, true, false, aligned),
+            (Schedule::Auto, Stores::Plain)
+        );
+        let fast = plan.clone().accuracy(Accuracy::Fast);
+        assert_eq!(fast.fill_choices(&nodes, true, false, aligned), auto);
+        assert!(
+            plan.clone()
+                .simd(SimdPath::Portable)
+                .measurement()
+                .is_none()
+        );
     }
 }

@@ -128,7 +128,7 @@ fn every_product_is_the_naive_loop_over_the_matrix_entries_bit_for_bit() {
                 let plan = Plan::new().kernel(kernel).accuracy(accuracy);
                 let d = plan.kernel_matrix(&nodes).unwrap();
                 for k in [1, 3, 17] {
-                    // Weights with zeros among them (the skip path) and of both signs.
+                    // Weights with zeros among them and of both signs.
                     let x: Vec<f64> = (0..n * k)
                         .map(|i| {
                             if i % 7 == 3 {
@@ -329,5 +329,66 @@ fn the_fast_order_products_are_deterministic_and_use_its_entries() {
         let dense: f64 = (0..131).map(|j| d[(i, j)] * x[j]).sum();
         let magnitude: f64 = (0..131).map(|j| (d[(i, j)] * x[j]).abs()).sum();
         assert!((yi - dense).abs() <= 40.0 * f64::EPSILON * magnitude);
+    }
+}
+
+#[test]
+fn zero_weights_on_overflowing_nodes_are_left_out_term_for_term() {
+    // 101 nodes in the unit cube, one of them moved to 1e200: its entries are +∞, so every
+    // product takes the path that leaves zero weights out. Expected: the naive loop over the
+    // matrix's own entries with the zero-weight terms skipped, bit for bit (weights ≥ 0, so
+    // the infinite terms never meet one of the other sign).
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut points: Vec<[f64; 3]> = (0..101)
+        .map(|_| [rng.random(), rng.random(), rng.random()])
+        .collect();
+    points[37] = [1e200, 0.0, 0.0];
+    let nodes = Nodes::from_points(&points).unwrap();
+    let others: Vec<[f64; 3]> = (0..45)
+        .map(|_| [rng.random(), rng.random(), rng.random()])
+        .collect();
+    let others = Nodes::from_points(&others).unwrap();
+    let skipping = |c: &[f64], q: usize, x: &[f64], k: usize| -> Vec<f64> {
+        let p = c.len() / q;
+        let mut y = vec![0.0; p * k];
+        for i in 0..p {
+            for m in 0..k {
+                y[i * k + m] = (0..q)
+                    .filter(|&j| x[j * k + m] != 0.0)
+                    .fold(0.0, |s: f64, j| c[i * q + j].mul_add(x[j * k + m], s));
+            }
+        }
+        y
+    };
+    for accuracy in [Accuracy::Compensated, Accuracy::Fast] {
+        let plan = Plan::new().accuracy(accuracy);
+        let d = plan.kernel_matrix(&nodes).unwrap();
+        let c = plan.cross_matrix(&others, &nodes).unwrap();
+        for k in [1, 3, 17] {
+            // Zeros in every right-hand side (one of them on the far node), one all zeros.
+            let x: Vec<f64> = (0..101 * k)
+                .map(|i| {
+                    if i % 5 == 1 || i % k == 2 || i == 37 * k {
+                        0.0
+                    } else {
+                        rng.random::<f64>()
+                    }
+                })
+                .collect();
+            let expected = skipping(d.as_slice(), 101, &x, k);
+            let expected_cross = skipping(c.as_slice(), 101, &x, k);
+            for threads in [1, 2] {
+                for schedule in [Schedule::Auto, Schedule::Rows, Schedule::Symmetric] {
+                    let plan = plan.clone().threads(threads).schedule(schedule);
+                    let mut y = vec![f64::NAN; 101 * k];
+                    plan.apply_many(&nodes, &x, k, &mut y).unwrap();
+                    assert_eq!(y, expected, "{plan:?} k = {k}");
+                    let mut y = vec![f64::NAN; 45 * k];
+                    plan.cross_apply_many(&others, &nodes, &x, k, &mut y)
+                        .unwrap();
+                    assert_eq!(y, expected_cross, "{plan:?} k = {k}");
+                }
+            }
+        }
     }
 }

@@ -423,15 +423,17 @@ impl RbfInterpolator {
     /// [`RbfInterpolator::evaluate`] run by `plan` — its threads, tiles, accuracy, SIMD path
     /// and cancel flag; the kernel stays the interpolant's — without copying the interpolant
     /// (what [`RbfInterpolator::with_plan`] does): for a caller that gives each evaluation
-    /// settings of its own, e.g. its own cancel flag.
+    /// settings of its own, e.g. its own cancel flag. The plan's accuracy replaces the
+    /// interpolant's (the builder's default is [`Accuracy::Fast`](crate::Accuracy::Fast)):
+    /// keep it for the same bits.
     ///
     /// ```
-    /// use pairkernel::{Nodes, Plan};
+    /// use pairkernel::{Accuracy, Nodes, Plan};
     /// use pairkernel::interpolate::RbfInterpolator;
     /// let data = Nodes::from_flat(&[0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0], 2)?;
     /// let rbf = RbfInterpolator::builder().fit(&data, &[0.0, 1.0, 1.0, 2.0], 1)?;
     /// let at = Nodes::from_flat(&[0.5, 0.5], 2)?;
-    /// let serial = rbf.evaluate_with(&Plan::new().threads(1), &at)?;
+    /// let serial = rbf.evaluate_with(&Plan::new().accuracy(Accuracy::Fast).threads(1), &at)?;
     /// assert_eq!(serial, rbf.evaluate(&at)?);
     /// # Ok::<(), pairkernel::Error>(())
     /// ```
