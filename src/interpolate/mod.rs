@@ -424,7 +424,7 @@ impl RbfInterpolator {
     /// and cancel flag; the kernel stays the interpolant's — without copying the interpolant
     /// (what [`RbfInterpolator::with_plan`] does): for a caller that gives each evaluation
     /// settings of its own, e.g. its own cancel flag. The plan's accuracy replaces the
-    /// interpolant's (the builder's default is [`Accuracy::Fast`](crate::Accuracy::Fast)):
+    /// interpolant's (the builder's default is [`Accuracy::Fast`]):
     /// keep it for the same bits.
     ///
     /// ```
