@@ -233,7 +233,11 @@ def test_the_gil_is_released_while_the_kernel_runs():
 
 
 def test_ctrl_c_interrupts_a_long_call_within_a_second():
+    # A child started from a background job inherits SIGINT as ignored, and Python then
+    # installs no KeyboardInterrupt handler: restore it, as an interactive shell would have.
     script = (
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import numpy as np, pairkernel\n"
         "p = np.random.default_rng(0).random((300_000, 3))\n"
         "print('started', flush=True)\n"
