@@ -179,11 +179,20 @@ fn fill_band_symmetric<
     // LOOP 2: column tiles from the band's diagonal block to the matrix's right edge.
     for tile_start in (rows.start..n).step_by(tile_cols) {
         let tile_end = n.min(tile_start + tile_cols);
-        // LOOP 1: the band's block rows.
-        for block_row in rows.clone().step_by(BLOCK) {
-            // LOOP 0: the tile's blocks on or right of the diagonal. Rows and columns past the
+        // LOOP 1: the tile's block columns. Block columns outside, the band's block rows
+        // inside: the band's mirrors of one block column are then written back to back, each
+        // mirrored row receiving a run of the band's width (4 lines at 32 rows) at once,
+        // where block rows outside wrote one line per row per sweep. Measured on Zen 3,
+        // `Fast` entries into reused output, streaming stores: N = 10000 1.3 against 0.84 G
+        // entries/s on one thread, 2.3 against 1.7–2.0 on two; compensated 1.1–1.2× too.
+        for block_col in (tile_start..tile_end).step_by(BLOCK) {
+            // LOOP 0: the band's blocks on or above the diagonal. Rows and columns past the
             // matrix (in its last block) are the zero padding, computed and never stored.
-            for block_col in (tile_start.max(block_row)..tile_end).step_by(BLOCK) {
+            for block_row in rows
+                .clone()
+                .step_by(BLOCK)
+                .take_while(|&row| row <= block_col)
+            {
                 let entries = block::<V, F, A, D, BLOCK, 2>(
                     inputs.kernel,
                     inputs.dim,
