@@ -42,8 +42,8 @@ pub(crate) const BLOCK: usize = 8;
 pub(crate) struct SymmetricShape {
     /// Rows per band, a multiple of [`BLOCK`]: the unit of parallel work.
     pub band_rows: usize,
-    /// Columns per column tile, a multiple of [`BLOCK`]: how far the band's blocks sweep
-    /// before the next block row starts, so the tile's column nodes stay in L1.
+    /// Columns per column tile, a multiple of [`BLOCK`]: how far the band sweeps, block column
+    /// by block column, before the next tile; it bounds the rows its mirrored stores reach.
     pub tile_cols: usize,
 }
 
