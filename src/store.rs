@@ -97,6 +97,11 @@ pub(crate) fn choose(stores: Stores, len: usize, fresh: bool) -> bool {
 /// A way of storing one lane group; the kernels are generic over it, so the choice is made once
 /// per call, not per store.
 pub(crate) trait StorePath: Copy + Send + Sync {
+    /// Whether the stores write around the cache (non-temporal): then what costs is how the
+    /// lines reach memory, not whether the hardware prefetchers foresee them; the symmetric
+    /// schedule orders its blocks by it ([`crate::symmetric`]).
+    const BYPASSES_CACHE: bool;
+
     /// Writes the four lanes of `entries` to `dst`.
     fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V);
 
@@ -120,6 +125,8 @@ pub(crate) trait StorePath: Copy + Send + Sync {
 pub(crate) struct Plain;
 
 impl StorePath for Plain {
+    const BYPASSES_CACHE: bool = false;
+
     #[inline(always)]
     fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V) {
         entries.store(dst);
@@ -134,6 +141,8 @@ impl StorePath for Plain {
 pub(crate) struct Streaming;
 
 impl StorePath for Streaming {
+    const BYPASSES_CACHE: bool = STREAMING_AVAILABLE;
+
     #[inline(always)]
     fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V) {
         entries.stream(dst);
