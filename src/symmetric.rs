@@ -172,10 +172,16 @@ fn fill_band_symmetric<
     inputs: &BandInputs<'_, F, D>,
     rows: Range<usize>,
     tile_cols: usize,
-    mut rectangle: Window<'w>,
-    mut strip: Window<'w>,
+    rectangle: Window<'w>,
+    strip: Window<'w>,
 ) {
     let n = inputs.col_count;
+    let mut band = BandOutput {
+        inputs,
+        rows: rows.clone(),
+        rectangle,
+        strip,
+    };
     // LOOP 2: column tiles from the band's diagonal block to the matrix's right edge.
     for tile_start in (rows.start..n).step_by(tile_cols) {
         let tile_end = n.min(tile_start + tile_cols);
@@ -192,14 +198,7 @@ fn fill_band_symmetric<
             // against 1.7–2.0 on two; compensated 1.1–1.2× too.
             for block_col in (tile_start..tile_end).step_by(BLOCK) {
                 for block_row in block_rows.clone().take_while(|&row| row <= block_col) {
-                    fill_block::<V, S, A, F, D>(
-                        inputs,
-                        block_row,
-                        block_col,
-                        &rows,
-                        &mut rectangle,
-                        &mut strip,
-                    );
+                    band.fill_block::<V, S, A>(block_row, block_col);
                 }
             }
         } else {
@@ -211,47 +210,48 @@ fn fill_band_symmetric<
             // outside on one thread, 2.43–2.49 against 2.20–2.27 on two.
             for block_row in block_rows {
                 for block_col in (tile_start.max(block_row)..tile_end).step_by(BLOCK) {
-                    fill_block::<V, S, A, F, D>(
-                        inputs,
-                        block_row,
-                        block_col,
-                        &rows,
-                        &mut rectangle,
-                        &mut strip,
-                    );
+                    band.fill_block::<V, S, A>(block_row, block_col);
                 }
             }
         }
     }
 }
 
-/// Computes block `(block_row, block_col)` of band `band` and stores it and its mirror.
-#[inline(always)]
-fn fill_block<'w, V: Lanes, S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension>(
-    inputs: &BandInputs<'_, F, D>,
-    block_row: usize,
-    block_col: usize,
-    band: &Range<usize>,
-    rectangle: &mut Window<'w>,
-    strip: &mut Window<'w>,
-) {
-    let entries = block::<V, F, A, D, BLOCK, 2>(
-        inputs.kernel,
-        inputs.dim,
-        &inputs.rows,
-        block_row,
-        &inputs.cols,
-        block_col / LANES,
-    );
-    store_block::<V, S>(
-        &entries,
-        block_row,
-        block_col,
-        inputs.col_count,
-        band.clone(),
-        rectangle,
-        strip,
-    );
+/// One band's inputs and output windows (see [`fill_band_symmetric`]).
+struct BandOutput<'a, 'i, 'w, F, D> {
+    inputs: &'a BandInputs<'i, F, D>,
+    rows: Range<usize>,
+    rectangle: Window<'w>,
+    strip: Window<'w>,
+}
+
+impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
+    /// Computes block `(block_row, block_col)` of the band and stores it and its mirror.
+    #[inline(always)]
+    fn fill_block<V: Lanes, S: StorePath, A: EntryArithmetic>(
+        &mut self,
+        block_row: usize,
+        block_col: usize,
+    ) {
+        let inputs = self.inputs;
+        let entries = block::<V, F, A, D, BLOCK, 2>(
+            inputs.kernel,
+            inputs.dim,
+            &inputs.rows,
+            block_row,
+            &inputs.cols,
+            block_col / LANES,
+        );
+        store_block::<V, S>(
+            &entries,
+            block_row,
+            block_col,
+            inputs.col_count,
+            self.rows.clone(),
+            &mut self.rectangle,
+            &mut self.strip,
+        );
+    }
 }
 
 /// Stores a block at `(block_row, block_col)` and, off the diagonal, its transpose at
