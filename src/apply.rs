@@ -56,7 +56,7 @@ use crate::error::Error;
 use crate::kernels::RadialFunction;
 use crate::memory::check_available;
 use crate::nodes::Nodes;
-use crate::simd::{Isa, Lanes, SimdTask};
+use crate::simd::{Isa, SimdTask, Vector};
 use crate::threads::Parallelism;
 use crate::tile::BandInputs;
 
@@ -319,7 +319,7 @@ fn workspace<T>(len: usize, value: impl FnMut(usize) -> T) -> Result<Vec<T>, Err
 
 /// Adds one column's terms `entries · weight[m]` to the chains, one fused multiply-add each.
 #[inline(always)]
-fn add_terms<V: Lanes, const K: usize>(chains: &mut [V; K], entries: V, weights: &Weights<K>) {
+fn add_terms<V: Vector, const K: usize>(chains: &mut [V; K], entries: V, weights: &Weights<K>) {
     for (chain, &weight) in chains.iter_mut().zip(weights) {
         *chain = entries.mul_add(V::splat(weight), *chain);
     }
@@ -328,7 +328,7 @@ fn add_terms<V: Lanes, const K: usize>(chains: &mut [V; K], entries: V, weights:
 /// Adds the terms of up to four columns in order: `entries[c]` (lanes are the chains' nodes)
 /// times column `c`'s weights, for the columns `weights` holds.
 #[inline(always)]
-fn add_columns<V: Lanes, const K: usize>(
+fn add_columns<V: Vector, const K: usize>(
     chains: &mut [V; K],
     entries: &[V; LANES],
     weights: &[Weights<K>],
@@ -355,7 +355,7 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
     type Output = ();
 
     #[inline(always)]
-    fn run<V: Lanes>(self) {
+    fn run<V: Vector>(self) {
         let k = self.pass.0;
         for (run, y_run) in self.y_band.chunks_mut(MAX_ROWS_PER_SWEEP * k).enumerate() {
             rows_sweep::<V, A, F, D, K>(
@@ -373,7 +373,7 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
 /// Rows `first_row ..` (as many as `y_run` holds; `first_row` a multiple of four) against all
 /// columns: each lane group of four rows carries its chains over the columns in order.
 #[inline(always)]
-fn rows_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
+fn rows_sweep<V: Vector, A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
     inputs: &BandInputs<'_, F, D>,
     first_row: usize,
     weights: &[Weights<K>],
@@ -531,7 +531,7 @@ impl<A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize> SimdTa
     type Output = ();
 
     #[inline(always)]
-    fn run<V: Lanes>(self) {
+    fn run<V: Vector>(self) {
         let (first_own, own) = self.own;
         let dim = self.inputs.dim.get();
         let mut lanes = Vec::with_capacity(dim);
@@ -621,7 +621,7 @@ fn whole_groups(n: usize, first: usize, groups: usize) -> usize {
 /// side adds the columns' terms to the rows' chains (columns in order), the column side the
 /// four rows' terms to the columns' chains (rows in order).
 #[inline(always)]
-fn pair_sweep<V: Lanes, A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
+fn pair_sweep<V: Vector, A: EntryArithmetic, F: RadialFunction, D: Dimension, const K: usize>(
     inputs: &BandInputs<'_, F, D>,
     weights: &[Weights<K>],
     (row_group, lanes): (usize, &[V]),

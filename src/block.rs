@@ -16,7 +16,7 @@
 use crate::arithmetic::EntryArithmetic;
 use crate::kernels::RadialFunction;
 use crate::nodes::Nodes;
-use crate::simd::Lanes;
+use crate::simd::{Lanes, Vector};
 
 /// Lanes of one [`Lanes`] vector: the width of a column lane group (four on every path).
 pub(crate) const LANES: usize = 4;
@@ -120,11 +120,28 @@ pub(crate) fn block<V, F, A, D, const MR: usize, const NR: usize>(
     first_group: usize,
 ) -> [[V; NR]; MR]
 where
-    V: Lanes,
+    V: Vector,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
 {
+    if NR % 2 == 0 {
+        // Two lane groups at a time, as one vector of eight lanes (one register on the
+        // AVX-512 path, where that doubles the square roots per instruction; two elsewhere).
+        let mut block = [[V::ZERO; NR]; MR];
+        for pair in 0..NR / 2 {
+            let p = |axis: usize, k: usize| V::Pair::splat(rows.rows::<MR>(axis, first_row)[k]);
+            let q = |axis: usize, _| {
+                let (pairs, _) = cols.groups::<NR>(axis, first_group).as_chunks::<2>();
+                V::load_pair(&pairs[pair])
+            };
+            let paired = entries::<V::Pair, F, A, D, MR, 1>(kernel, dim, p, q);
+            for (row, [entries]) in block.iter_mut().zip(paired) {
+                [row[2 * pair], row[2 * pair + 1]] = V::split(entries);
+            }
+        }
+        return block;
+    }
     let p = |axis: usize, k: usize| V::splat(rows.rows::<MR>(axis, first_row)[k]);
     let q = |axis: usize, h: usize| V::load(&cols.groups::<NR>(axis, first_group)[h]);
     entries::<V, F, A, D, MR, NR>(kernel, dim, p, q)
@@ -133,7 +150,7 @@ where
 /// A lane group's coordinates, loaded once, for a sweep of many row nodes against it
 /// ([`splatted_block`]): `lanes[axis]` holds the group's four nodes on `axis`.
 #[inline(always)]
-pub(crate) fn group_lanes<V: Lanes>(
+pub(crate) fn group_lanes<V: Vector>(
     cols: &Columns<'_>,
     dim: usize,
     group: usize,
@@ -155,7 +172,7 @@ pub(crate) fn splatted_block<V, F, A, D, const MR: usize>(
     lanes: &[V],
 ) -> [V; MR]
 where
-    V: Lanes,
+    V: Vector,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
@@ -178,7 +195,7 @@ pub(crate) fn packed_splatted_block<V, F, A, D>(
     lanes: &[V],
 ) -> [V; LANES]
 where
-    V: Lanes,
+    V: Vector,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
@@ -194,7 +211,7 @@ where
 /// them ([`block_of_splatted_rows`]): `splats[axis * MR + k]` holds row k's coordinate on `axis`
 /// in every lane.
 #[inline(always)]
-pub(crate) fn splat_rows<V: Lanes, const MR: usize>(
+pub(crate) fn splat_rows<V: Vector, const MR: usize>(
     rows: &Columns<'_>,
     dim: usize,
     first_row: usize,
@@ -235,7 +252,7 @@ pub(crate) fn block_of_splatted_rows<V, F, A, D, const MR: usize>(
     group: &[f64],
 ) -> [V; MR]
 where
-    V: Lanes,
+    V: Vector,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,

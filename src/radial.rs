@@ -8,7 +8,7 @@
 
 use crate::arithmetic::square_error;
 use crate::kernels::article::phi_of_square;
-use crate::simd::{Lanes, Portable};
+use crate::simd::{Lanes, Portable, Vector};
 
 /// The cubic radial function φ(r) = r³/12 + r²/6.
 ///

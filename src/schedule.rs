@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Dimension, LANES};
 use crate::kernels::RadialFunction;
-use crate::simd::{Isa, Lanes, SimdTask};
+use crate::simd::{Isa, SimdTask, Vector};
 use crate::store::StorePath;
 use crate::threads::Parallelism;
 use crate::tile::{BandInputs, fill_band};
@@ -102,7 +102,7 @@ impl<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension> SimdTask
     type Output = ();
 
     #[inline(always)]
-    fn run<V: Lanes>(self) {
+    fn run<V: Vector>(self) {
         fill_band::<V, S, A, F, D>(self.inputs, self.first_row, self.groups_per_tile, self.band);
         S::finish();
     }
@@ -145,7 +145,7 @@ impl<S: StorePath> SimdTask for ConstantBand<'_, S> {
     type Output = ();
 
     #[inline(always)]
-    fn run<V: Lanes>(self) {
+    fn run<V: Vector>(self) {
         let entries = V::splat(self.value);
         for row in self.band.chunks_exact_mut(self.cols) {
             let mut groups = row.chunks_exact_mut(LANES);

@@ -33,7 +33,7 @@
 //! x86-64 baseline) on the portable one ([`Lanes::stream`]). Elsewhere the streaming path is
 //! the plain one.
 
-use crate::simd::{Lanes, fence_streaming_stores};
+use crate::simd::{Vector, fence_streaming_stores};
 
 /// Which stores write the output: a [`Plan`](crate::Plan) setting.
 ///
@@ -103,11 +103,11 @@ pub(crate) trait StorePath: Copy + Send + Sync {
     const BYPASSES_CACHE: bool;
 
     /// Writes the four lanes of `entries` to `dst`.
-    fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V);
+    fn store_x4<V: Vector>(dst: &mut [f64; 4], entries: V);
 
     /// Writes an 8 × 8 block, row `k` (two lane groups) to `segments[k]`.
     #[inline(always)]
-    fn store_block<V: Lanes>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
+    fn store_block<V: Vector>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
         for (segment, [first, second]) in segments.into_iter().zip(rows) {
             let (lo, hi) = segment.split_at_mut(4);
             Self::store_x4(lo.try_into().expect("4 entries"), first);
@@ -128,7 +128,7 @@ impl StorePath for Plain {
     const BYPASSES_CACHE: bool = false;
 
     #[inline(always)]
-    fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V) {
+    fn store_x4<V: Vector>(dst: &mut [f64; 4], entries: V) {
         entries.store(dst);
     }
 
@@ -144,14 +144,14 @@ impl StorePath for Streaming {
     const BYPASSES_CACHE: bool = STREAMING_AVAILABLE;
 
     #[inline(always)]
-    fn store_x4<V: Lanes>(dst: &mut [f64; 4], entries: V) {
+    fn store_x4<V: Vector>(dst: &mut [f64; 4], entries: V) {
         entries.stream(dst);
     }
 
     /// The alignment checked once for the block: its segments all start on 32 bytes, or all
     /// are stored plainly.
     #[inline(always)]
-    fn store_block<V: Lanes>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
+    fn store_block<V: Vector>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
         let addresses = segments.iter().fold(0, |acc, s| acc | s.as_ptr() as usize);
         let aligned = addresses % 32 == 0;
         for (segment, [first, second]) in segments.into_iter().zip(rows) {

@@ -28,7 +28,7 @@ use std::ops::Range;
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Dimension, LANES, block};
 use crate::kernels::RadialFunction;
-use crate::simd::{Isa, Lanes, SimdTask};
+use crate::simd::{Isa, SimdTask, Vector};
 use crate::store::StorePath;
 use crate::threads::Parallelism;
 use crate::tile::BandInputs;
@@ -143,7 +143,7 @@ impl<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension> SimdTask
     type Output = ();
 
     #[inline(always)]
-    fn run<V: Lanes>(self) {
+    fn run<V: Vector>(self) {
         for (rows, rectangle, strip) in self.windows.into_iter().flatten() {
             fill_band_symmetric::<V, S, A, F, D>(
                 self.inputs,
@@ -163,7 +163,7 @@ impl<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension> SimdTask
 #[inline(always)]
 fn fill_band_symmetric<
     'w,
-    V: Lanes,
+    V: Vector,
     S: StorePath,
     A: EntryArithmetic,
     F: RadialFunction,
@@ -228,7 +228,7 @@ struct BandOutput<'a, 'i, 'w, F, D> {
 impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
     /// Computes block `(block_row, block_col)` of the band and stores it and its mirror.
     #[inline(always)]
-    fn fill_block<V: Lanes, S: StorePath, A: EntryArithmetic>(
+    fn fill_block<V: Vector, S: StorePath, A: EntryArithmetic>(
         &mut self,
         block_row: usize,
         block_col: usize,
@@ -258,7 +258,7 @@ impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
 /// `(block_col, block_row)`; only the entries inside the `n × n` matrix.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn store_block<'w, V: Lanes, S: StorePath>(
+fn store_block<'w, V: Vector, S: StorePath>(
     entries: &[[V; 2]; BLOCK],
     block_row: usize,
     block_col: usize,
@@ -367,7 +367,7 @@ struct MirrorColumn<'a> {
 /// row `block_col + col` of the mirror, columns `block_row ..`. A function, not a closure: the
 /// closure was not inlined, and its calls cost 34% of the time (measured, N = 500, one thread).
 #[inline(always)]
-fn store_mirror_column<V: Lanes, S: StorePath>(
+fn store_mirror_column<V: Vector, S: StorePath>(
     at: MirrorColumn<'_>,
     rectangle: &mut Window<'_>,
     strip: &mut Window<'_>,
@@ -391,7 +391,7 @@ fn store_mirror_column<V: Lanes, S: StorePath>(
 /// start of `dst`: a whole block row as two lane-group stores, a partial one (the matrix's last
 /// block) entry by entry.
 #[inline(always)]
-fn store_segment<V: Lanes, S: StorePath>(dst: &mut [f64], first: V, second: V, valid: usize) {
+fn store_segment<V: Vector, S: StorePath>(dst: &mut [f64], first: V, second: V, valid: usize) {
     if valid == BLOCK {
         let (lo, hi) = dst[..BLOCK].split_at_mut(LANES);
         S::store_x4(lo.try_into().expect("4 entries"), first);

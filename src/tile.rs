@@ -12,7 +12,7 @@
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Columns, Dimension, LANES, block_of_splatted_rows, pack_groups, splat_rows};
 use crate::kernels::RadialFunction;
-use crate::simd::Lanes;
+use crate::simd::Vector;
 use crate::store::StorePath;
 
 /// Rows computed together per column lane group (register blocking): their column coordinates
@@ -38,7 +38,7 @@ pub(crate) struct BandInputs<'a, F, D> {
 /// `band.len()` must be a whole number of rows, and there must be at least one column.
 #[inline(always)]
 pub(crate) fn fill_band<
-    V: Lanes,
+    V: Vector,
     S: StorePath,
     A: EntryArithmetic,
     F: RadialFunction,
@@ -89,7 +89,7 @@ pub(crate) fn fill_band<
 /// loop ~150 instructions for four square roots, 0.5x of the C row kernel).
 #[inline(always)]
 fn fill_rows<
-    V: Lanes,
+    V: Vector,
     S: StorePath,
     A: EntryArithmetic,
     F: RadialFunction,

@@ -25,7 +25,7 @@ mod quadric;
 use std::fmt;
 
 use crate::error::Error;
-use crate::simd::{Lanes, Portable};
+use crate::simd::{Lanes, Portable, Vector};
 
 pub use article::Phi;
 pub use gaussian::Gaussian;

@@ -23,6 +23,7 @@
 //! matrix-free products sum in the naive loop's order whatever the lane width. `tests/simd_paths.rs` checks every path the CPU has against every other, bitwise.
 
 mod math;
+mod pair;
 mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -33,6 +34,7 @@ use std::sync::OnceLock;
 
 use crate::error::Error;
 
+pub(crate) use pair::Twice;
 pub(crate) use portable::Portable;
 
 /// The environment variable that forces a path for every [`SimdPath::Auto`] plan: `avx512`,
@@ -72,10 +74,6 @@ pub trait Lanes:
     const ONE: Self;
     /// `value` in every lane.
     fn splat(value: f64) -> Self;
-    /// The lanes `values[0..4]`.
-    fn from_array(values: [f64; 4]) -> Self;
-    /// The four lanes.
-    fn to_array(self) -> [f64; 4];
     /// `self · a + b` with one rounding (fused on every path).
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// The correctly rounded square root.
@@ -121,24 +119,36 @@ pub trait Lanes:
     /// The mantissa scaled into [0.5, 1).
     #[doc(hidden)]
     fn fraction_2(self) -> Self;
+}
+
+/// A [`Lanes`] vector of four lanes as the schedules move it through memory, and the pair of
+/// two such vectors the micro-kernel computes on where a path has wider registers
+/// ([`Vector::Pair`]): the crate's side of the lane type, which kernels never see.
+pub(crate) trait Vector: Lanes {
+    /// Eight lanes: two of these vectors side by side (one 512-bit register on the AVX-512
+    /// path, two of these vectors elsewhere), lane for lane the same arithmetic.
+    type Pair: Lanes;
+    /// The lanes `values[0..4]`.
+    fn from_array(values: [f64; 4]) -> Self;
+    /// The four lanes.
+    fn to_array(self) -> [f64; 4];
+    /// Two lane groups side by side: `src[0]` in the low lanes.
+    fn load_pair(src: &[[f64; 4]; 2]) -> Self::Pair;
+    /// A pair's low and high four lanes.
+    fn split(pair: Self::Pair) -> [Self; 2];
     /// The 4 × 4 transpose of four rows.
-    #[doc(hidden)]
     fn transpose(rows: [Self; 4]) -> [Self; 4];
     /// Loads four entries.
-    #[doc(hidden)]
     fn load(src: &[f64; 4]) -> Self;
     /// Stores four entries.
-    #[doc(hidden)]
     fn store(self, dst: &mut [f64; 4]);
     /// Stores four entries past the cache (non-temporal) where the platform can, else
     /// [`Lanes::store`]; [`fence_streaming_stores`] orders them before the output is handed back.
-    #[doc(hidden)]
     fn stream(self, dst: &mut [f64; 4]);
     /// [`Lanes::stream`] without the alignment check (on x86-64; elsewhere a plain store).
     ///
     /// # Safety
     /// `dst` must be 32-byte aligned.
-    #[doc(hidden)]
     unsafe fn stream_aligned(self, dst: &mut [f64; 4]);
 }
 
@@ -325,7 +335,7 @@ pub(crate) trait SimdTask {
     /// What the work returns.
     type Output;
     /// The work, on lanes `V`.
-    fn run<V: Lanes>(self) -> Self::Output;
+    fn run<V: Vector>(self) -> Self::Output;
 }
 
 impl Isa {

@@ -6,7 +6,7 @@ use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use wide::f64x4;
 
-use super::{Lanes, sealed};
+use super::{Lanes, Twice, Vector, sealed};
 
 /// Four lanes on any CPU.
 #[derive(Clone, Copy, Debug)]
@@ -44,14 +44,6 @@ impl Lanes for Portable {
     #[inline(always)]
     fn splat(value: f64) -> Self {
         Portable(f64x4::splat(value))
-    }
-    #[inline(always)]
-    fn from_array(values: [f64; 4]) -> Self {
-        Portable(f64x4::new(values))
-    }
-    #[inline(always)]
-    fn to_array(self) -> [f64; 4] {
-        self.0.to_array()
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -119,6 +111,27 @@ impl Lanes for Portable {
         each(self, |x| {
             f64::from_bits((x.to_bits() & 0x000F_FFFF_FFFF_FFFF) | 0x3FE0_0000_0000_0000)
         })
+    }
+}
+
+impl Vector for Portable {
+    type Pair = Twice<Portable>;
+
+    #[inline(always)]
+    fn from_array(values: [f64; 4]) -> Self {
+        Portable(f64x4::new(values))
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f64; 4] {
+        self.0.to_array()
+    }
+    #[inline(always)]
+    fn load_pair([low, high]: &[[f64; 4]; 2]) -> Twice<Portable> {
+        Twice([Portable::load(low), Portable::load(high)])
+    }
+    #[inline(always)]
+    fn split(pair: Twice<Portable>) -> [Portable; 2] {
+        pair.0
     }
     #[inline(always)]
     fn transpose(rows: [Self; 4]) -> [Self; 4] {

@@ -1,16 +1,20 @@
-//! The x86-64 paths: four lanes in one `__m256d`, compiled into trampolines with AVX2 + FMA (and
-//! AVX-512F + VL for its 32 registers).
+//! The x86-64 paths: four lanes in one `__m256d`, compiled into trampolines with AVX2 + FMA, or
+//! with AVX-512F + VL, where the micro-kernel's pairs of lane groups are one `__m512d` ([`Zmm`]:
+//! twice the square roots per instruction, which CPUs with 512-bit units execute at twice the
+//! rate, measured on Zen 5).
 //!
 //! The module's invariant: [`Avx`] values exist only inside [`run_avx2`] and [`run_avx512`],
-//! which are entered only on a CPU that has their features (see [`super::Isa`]). The type is
-//! private to the crate, and the crate names it as a lane type in those two functions alone, so
-//! every intrinsic below runs on a CPU that has it.
+//! and [`Zmm`] values only inside [`run_avx512`], which are entered only on a CPU that has
+//! their features (see [`super::Isa`]). The types are private to the crate, and the crate names
+//! them as lane types in those two functions alone, so every intrinsic below runs on a CPU that
+//! has it.
 
 use std::arch::x86_64::*;
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use super::{Lanes, SimdTask, sealed};
+use super::{Lanes, SimdTask, Twice, Vector, sealed};
+use std::marker::PhantomData;
 
 /// Runs `task` with lanes compiled for AVX2 and FMA.
 ///
@@ -18,7 +22,7 @@ use super::{Lanes, SimdTask, sealed};
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn run_avx2<T: SimdTask>(task: T) -> T::Output {
-    task.run::<Avx>()
+    task.run::<Avx<TwoYmm>>()
 }
 
 /// Runs `task` with lanes compiled for AVX-512F and VL (32 vector registers) besides AVX2 and
@@ -28,13 +32,63 @@ pub(super) unsafe fn run_avx2<T: SimdTask>(task: T) -> T::Output {
 /// The CPU must have AVX-512F, AVX-512VL, AVX2 and FMA.
 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
 pub(super) unsafe fn run_avx512<T: SimdTask>(task: T) -> T::Output {
-    task.run::<Avx>()
+    task.run::<Avx<OneZmm>>()
 }
 
-/// Four lanes in one AVX register.
+/// Four lanes in one AVX register; `P` says what a pair of them is ([`Pairing`]).
 #[derive(Clone, Copy)]
 #[repr(transparent)]
-pub(crate) struct Avx(__m256d);
+pub(crate) struct Avx<P>(__m256d, PhantomData<P>);
+
+/// How a path computes a pair of four-lane vectors: its [`Vector::Pair`].
+pub(crate) trait Pairing: Copy + Send + Sync + 'static {
+    /// The pair's lanes.
+    type Pair: Lanes;
+    /// Two lane groups side by side.
+    fn load_pair(src: &[[f64; 4]; 2]) -> Self::Pair;
+    /// The low and high halves.
+    fn split(pair: Self::Pair) -> [__m256d; 2];
+}
+
+/// The AVX2 path's pairs: two registers ([`Twice`]).
+#[derive(Clone, Copy)]
+pub(crate) struct TwoYmm;
+
+impl Pairing for TwoYmm {
+    type Pair = Twice<Avx<TwoYmm>>;
+    #[inline(always)]
+    fn load_pair([low, high]: &[[f64; 4]; 2]) -> Self::Pair {
+        Twice([Avx::load(low), Avx::load(high)])
+    }
+    #[inline(always)]
+    fn split(pair: Self::Pair) -> [__m256d; 2] {
+        pair.0.map(|half| half.0)
+    }
+}
+
+/// The AVX-512 path's pairs: one 512-bit register ([`Zmm`]).
+#[derive(Clone, Copy)]
+pub(crate) struct OneZmm;
+
+impl Pairing for OneZmm {
+    type Pair = Zmm;
+    #[inline(always)]
+    fn load_pair(src: &[[f64; 4]; 2]) -> Zmm {
+        // SAFETY: `src` is 64 bytes of `f64`s (an unaligned load); a `Zmm` is only computed
+        // under `run_avx512` (the module's invariant).
+        Zmm(unsafe { _mm512_loadu_pd(src.as_ptr().cast()) })
+    }
+    #[inline(always)]
+    fn split(pair: Zmm) -> [__m256d; 2] {
+        // SAFETY: as above: AVX-512F is present.
+        unsafe {
+            [
+                _mm512_castpd512_pd256(pair.0),
+                _mm512_extractf64x4_pd::<1>(pair.0),
+            ]
+        }
+    }
+}
 
 /// Evaluates an intrinsic call.
 macro_rules! avx {
@@ -46,81 +100,82 @@ macro_rules! avx {
     };
 }
 
-impl fmt::Debug for Avx {
+impl<P: Pairing> fmt::Debug for Avx<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.to_array().fmt(f)
     }
 }
 
-impl sealed::Sealed for Avx {}
+impl<P: Pairing> sealed::Sealed for Avx<P> {}
 
-const fn constant(value: f64) -> Avx {
+const fn constant<P>(value: f64) -> Avx<P> {
     // SAFETY: `__m256d` is four `f64`s, 32 bytes, any bit pattern valid (no instruction runs).
-    Avx(unsafe { std::mem::transmute::<[f64; 4], __m256d>([value; 4]) })
+    Avx(
+        unsafe { std::mem::transmute::<[f64; 4], __m256d>([value; 4]) },
+        PhantomData,
+    )
 }
 
-impl Lanes for Avx {
+impl<P> Avx<P> {
+    /// The lanes of `value`.
+    #[inline(always)]
+    fn new(value: __m256d) -> Self {
+        Avx(value, PhantomData)
+    }
+}
+
+impl<P: Pairing> Lanes for Avx<P> {
     const ZERO: Self = constant(0.0);
     const ONE: Self = constant(1.0);
 
     #[inline(always)]
     fn splat(value: f64) -> Self {
-        avx!(Avx(_mm256_set1_pd(value)))
-    }
-    #[inline(always)]
-    fn from_array(values: [f64; 4]) -> Self {
-        Self::load(&values)
-    }
-    #[inline(always)]
-    fn to_array(self) -> [f64; 4] {
-        let mut out = [0.0; 4];
-        self.store(&mut out);
-        out
+        avx!(Avx::new(_mm256_set1_pd(value)))
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
-        avx!(Avx(_mm256_fmadd_pd(self.0, a.0, b.0)))
+        avx!(Avx::new(_mm256_fmadd_pd(self.0, a.0, b.0)))
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        avx!(Avx(_mm256_sqrt_pd(self.0)))
+        avx!(Avx::new(_mm256_sqrt_pd(self.0)))
     }
     #[inline(always)]
     fn abs(self) -> Self {
-        avx!(Avx(_mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0)))
+        avx!(Avx::new(_mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0)))
     }
     #[inline(always)]
     fn max(self, other: Self) -> Self {
         // vmaxpd: the first operand where it is greater, else the second.
-        avx!(Avx(_mm256_max_pd(self.0, other.0)))
+        avx!(Avx::new(_mm256_max_pd(self.0, other.0)))
     }
     #[inline(always)]
     fn min(self, other: Self) -> Self {
-        avx!(Avx(_mm256_min_pd(self.0, other.0)))
+        avx!(Avx::new(_mm256_min_pd(self.0, other.0)))
     }
     #[inline(always)]
     fn simd_eq(self, other: Self) -> Self {
-        avx!(Avx(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, other.0)))
+        avx!(Avx::new(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, other.0)))
     }
     #[inline(always)]
     fn simd_ne(self, other: Self) -> Self {
-        avx!(Avx(_mm256_cmp_pd::<_CMP_NEQ_UQ>(self.0, other.0)))
+        avx!(Avx::new(_mm256_cmp_pd::<_CMP_NEQ_UQ>(self.0, other.0)))
     }
     #[inline(always)]
     fn simd_lt(self, other: Self) -> Self {
-        avx!(Avx(_mm256_cmp_pd::<_CMP_LT_OQ>(self.0, other.0)))
+        avx!(Avx::new(_mm256_cmp_pd::<_CMP_LT_OQ>(self.0, other.0)))
     }
     #[inline(always)]
     fn simd_gt(self, other: Self) -> Self {
-        avx!(Avx(_mm256_cmp_pd::<_CMP_GT_OQ>(self.0, other.0)))
+        avx!(Avx::new(_mm256_cmp_pd::<_CMP_GT_OQ>(self.0, other.0)))
     }
     #[inline(always)]
     fn select(self, if_true: Self, if_false: Self) -> Self {
-        avx!(Avx(_mm256_blendv_pd(if_false.0, if_true.0, self.0)))
+        avx!(Avx::new(_mm256_blendv_pd(if_false.0, if_true.0, self.0)))
     }
     #[inline(always)]
     fn round_ties_even(self) -> Self {
-        avx!(Avx(_mm256_round_pd::<
+        avx!(Avx::new(_mm256_round_pd::<
             { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
         >(self.0)))
     }
@@ -129,7 +184,7 @@ impl Lanes for Avx {
         // 2ⁿ = the bits of (n + 1023) in the exponent field: n + (1023 + 2⁵²) puts n + 1023 in
         // the low mantissa bits, exactly, and a shift by 52 moves it into place.
         let biased = self + Self::splat(1023.0 + 4_503_599_627_370_496.0);
-        let normal = avx!(Avx(_mm256_castsi256_pd(_mm256_slli_epi64::<52>(
+        let normal = avx!(Avx::new(_mm256_castsi256_pd(_mm256_slli_epi64::<52>(
             _mm256_castpd_si256(biased.0)
         ))));
         let subnormal = self.simd_lt(Self::splat(-1022.0));
@@ -144,7 +199,7 @@ impl Lanes for Avx {
         // The exponent field as the low bits of 2⁵², minus 2⁵² + 1023.
         let field = avx!(_mm256_srli_epi64::<52>(_mm256_castpd_si256(self.0)));
         let magic = avx!(_mm256_castpd_si256(_mm256_set1_pd(4_503_599_627_370_496.0)));
-        let float = avx!(Avx(_mm256_castsi256_pd(_mm256_or_si256(field, magic))));
+        let float = avx!(Avx::new(_mm256_castsi256_pd(_mm256_or_si256(field, magic))));
         float - Self::splat(4_503_599_627_370_496.0 + 1023.0)
     }
     #[inline(always)]
@@ -154,10 +209,33 @@ impl Lanes for Avx {
             bits,
             _mm256_set1_epi64x(0x000F_FFFF_FFFF_FFFF)
         ));
-        avx!(Avx(_mm256_castsi256_pd(_mm256_or_si256(
+        avx!(Avx::new(_mm256_castsi256_pd(_mm256_or_si256(
             mantissa,
             _mm256_set1_epi64x(0x3FE0_0000_0000_0000)
         ))))
+    }
+}
+
+impl<P: Pairing> Vector for Avx<P> {
+    type Pair = P::Pair;
+
+    #[inline(always)]
+    fn from_array(values: [f64; 4]) -> Self {
+        Self::load(&values)
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f64; 4] {
+        let mut out = [0.0; 4];
+        self.store(&mut out);
+        out
+    }
+    #[inline(always)]
+    fn load_pair(src: &[[f64; 4]; 2]) -> P::Pair {
+        P::load_pair(src)
+    }
+    #[inline(always)]
+    fn split(pair: P::Pair) -> [Self; 2] {
+        P::split(pair).map(Avx::new)
     }
     #[inline(always)]
     fn transpose([a, b, c, d]: [Self; 4]) -> [Self; 4] {
@@ -168,16 +246,16 @@ impl Lanes for Avx {
             let cd_lo = _mm256_unpacklo_pd(c.0, d.0); // c0 d0 c2 d2
             let cd_hi = _mm256_unpackhi_pd(c.0, d.0); // c1 d1 c3 d3
             [
-                Avx(_mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo)), // a0 b0 c0 d0
-                Avx(_mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi)), // a1 b1 c1 d1
-                Avx(_mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo)), // a2 b2 c2 d2
-                Avx(_mm256_permute2f128_pd::<0x31>(ab_hi, cd_hi)), // a3 b3 c3 d3
+                Avx::new(_mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo)), // a0 b0 c0 d0
+                Avx::new(_mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi)), // a1 b1 c1 d1
+                Avx::new(_mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo)), // a2 b2 c2 d2
+                Avx::new(_mm256_permute2f128_pd::<0x31>(ab_hi, cd_hi)), // a3 b3 c3 d3
             ]
         })
     }
     #[inline(always)]
     fn load(src: &[f64; 4]) -> Self {
-        avx!(Avx(_mm256_loadu_pd(src.as_ptr())))
+        avx!(Avx::new(_mm256_loadu_pd(src.as_ptr())))
     }
     #[inline(always)]
     fn store(self, dst: &mut [f64; 4]) {
@@ -206,16 +284,16 @@ impl Lanes for Avx {
 
 macro_rules! binary {
     ($trait:ident $method:ident $assign:ident $assign_method:ident $intrinsic:ident) => {
-        impl $trait for Avx {
-            type Output = Avx;
+        impl<P: Pairing> $trait for Avx<P> {
+            type Output = Avx<P>;
             #[inline(always)]
-            fn $method(self, other: Avx) -> Avx {
-                avx!(Avx($intrinsic(self.0, other.0)))
+            fn $method(self, other: Avx<P>) -> Avx<P> {
+                avx!(Avx::new($intrinsic(self.0, other.0)))
             }
         }
-        impl $assign for Avx {
+        impl<P: Pairing> $assign for Avx<P> {
             #[inline(always)]
-            fn $assign_method(&mut self, other: Avx) {
+            fn $assign_method(&mut self, other: Avx<P>) {
                 *self = $trait::$method(*self, other);
             }
         }
@@ -225,19 +303,222 @@ binary!(Add add AddAssign add_assign _mm256_add_pd);
 binary!(Sub sub SubAssign sub_assign _mm256_sub_pd);
 binary!(Mul mul MulAssign mul_assign _mm256_mul_pd);
 
-impl Div for Avx {
-    type Output = Avx;
+impl<P: Pairing> Div for Avx<P> {
+    type Output = Avx<P>;
     #[inline(always)]
-    fn div(self, other: Avx) -> Avx {
-        avx!(Avx(_mm256_div_pd(self.0, other.0)))
+    fn div(self, other: Avx<P>) -> Avx<P> {
+        avx!(Avx::new(_mm256_div_pd(self.0, other.0)))
     }
 }
 
-impl Neg for Avx {
-    type Output = Avx;
+impl<P: Pairing> Neg for Avx<P> {
+    type Output = Avx<P>;
     /// The sign flipped (`−0` for `+0`), as `wide`'s.
     #[inline(always)]
-    fn neg(self) -> Avx {
-        avx!(Avx(_mm256_xor_pd(self.0, _mm256_set1_pd(-0.0))))
+    fn neg(self) -> Avx<P> {
+        avx!(Avx::new(_mm256_xor_pd(self.0, _mm256_set1_pd(-0.0))))
+    }
+}
+
+/// Eight lanes in one AVX-512 register: the AVX-512 path's [`Vector::Pair`]. Masks are lanes
+/// with every bit set, as on the four-lane paths, and [`Lanes::select`] reads their sign bits,
+/// as `vblendvpd` does, so a pair computes exactly what its two halves compute on the AVX2
+/// path. Only AVX-512F instructions (no DQ: the integer forms of `and`, `or` and `xor`).
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct Zmm(__m512d);
+
+/// Evaluates an AVX-512 intrinsic call.
+macro_rules! zmm {
+    ($e:expr) => {
+        // SAFETY: the module's invariant: a `Zmm` value, which every caller of this macro
+        // receives or returns, exists only under `run_avx512`, on a CPU with AVX-512F (the
+        // feature of every intrinsic used here). No intrinsic here touches memory.
+        unsafe { $e }
+    };
+}
+
+impl Zmm {
+    /// The eight lanes.
+    #[inline(always)]
+    fn to_array(self) -> [f64; 8] {
+        // SAFETY: `__m512d` is eight `f64`s, any bit pattern valid.
+        unsafe { std::mem::transmute::<__m512d, [f64; 8]>(self.0) }
+    }
+
+    /// The lanes of `values`.
+    #[inline(always)]
+    fn from_array(values: [f64; 8]) -> Zmm {
+        // SAFETY: as above.
+        Zmm(unsafe { std::mem::transmute::<[f64; 8], __m512d>(values) })
+    }
+
+    /// A mask register as lanes: every bit set where `mask` is.
+    #[inline(always)]
+    fn from_mask(mask: __mmask8) -> Zmm {
+        zmm!(Zmm(_mm512_castsi512_pd(_mm512_maskz_set1_epi64(mask, -1))))
+    }
+
+    /// The sign bits of the lanes, as a mask register (what `vblendvpd` reads).
+    #[inline(always)]
+    fn sign_mask(self) -> __mmask8 {
+        zmm!(_mm512_cmplt_epi64_mask(
+            _mm512_castpd_si512(self.0),
+            _mm512_setzero_si512()
+        ))
+    }
+
+    /// `f` on the lanes' bits.
+    #[inline(always)]
+    fn bits(self, f: impl Fn(__m512i) -> __m512i) -> Zmm {
+        zmm!(Zmm(_mm512_castsi512_pd(f(_mm512_castpd_si512(self.0)))))
+    }
+}
+
+impl fmt::Debug for Zmm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_array().fmt(f)
+    }
+}
+
+impl sealed::Sealed for Zmm {}
+
+impl Lanes for Zmm {
+    const ZERO: Self = Zmm::constant(0.0);
+    const ONE: Self = Zmm::constant(1.0);
+
+    #[inline(always)]
+    fn splat(value: f64) -> Self {
+        zmm!(Zmm(_mm512_set1_pd(value)))
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        zmm!(Zmm(_mm512_fmadd_pd(self.0, a.0, b.0)))
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        zmm!(Zmm(_mm512_sqrt_pd(self.0)))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        self.bits(|x| zmm!(_mm512_and_si512(x, _mm512_set1_epi64(i64::MAX))))
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        // vmaxpd: the first operand where it is greater, else the second (as on AVX2).
+        zmm!(Zmm(_mm512_max_pd(self.0, other.0)))
+    }
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        zmm!(Zmm(_mm512_min_pd(self.0, other.0)))
+    }
+    #[inline(always)]
+    fn simd_eq(self, other: Self) -> Self {
+        Zmm::from_mask(zmm!(_mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, other.0)))
+    }
+    #[inline(always)]
+    fn simd_ne(self, other: Self) -> Self {
+        Zmm::from_mask(zmm!(_mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(self.0, other.0)))
+    }
+    #[inline(always)]
+    fn simd_lt(self, other: Self) -> Self {
+        Zmm::from_mask(zmm!(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, other.0)))
+    }
+    #[inline(always)]
+    fn simd_gt(self, other: Self) -> Self {
+        Zmm::from_mask(zmm!(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(self.0, other.0)))
+    }
+    #[inline(always)]
+    fn select(self, if_true: Self, if_false: Self) -> Self {
+        zmm!(Zmm(_mm512_mask_blend_pd(
+            self.sign_mask(),
+            if_false.0,
+            if_true.0
+        )))
+    }
+    #[inline(always)]
+    fn round_ties_even(self) -> Self {
+        zmm!(Zmm(_mm512_roundscale_pd::<
+            { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
+        >(self.0)))
+    }
+    #[inline(always)]
+    fn pow2n(self) -> Self {
+        // As the four-lane path's: n + (1023 + 2⁵²), shifted into the exponent field.
+        let biased = self + Self::splat(1023.0 + 4_503_599_627_370_496.0);
+        let normal = biased.bits(|x| zmm!(_mm512_slli_epi64::<52>(x)));
+        let subnormal = zmm!(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(
+            self.0,
+            _mm512_set1_pd(-1022.0)
+        ));
+        if subnormal == 0 {
+            return normal;
+        }
+        Zmm::from_array(self.to_array().map(super::portable::pow2n_scalar))
+    }
+    #[inline(always)]
+    fn exponent(self) -> Self {
+        let magic = 4_503_599_627_370_496.0f64.to_bits() as i64;
+        let float = self.bits(|x| {
+            zmm!(_mm512_or_si512(
+                _mm512_srli_epi64::<52>(x),
+                _mm512_set1_epi64(magic)
+            ))
+        });
+        float - Self::splat(4_503_599_627_370_496.0 + 1023.0)
+    }
+    #[inline(always)]
+    fn fraction_2(self) -> Self {
+        self.bits(|x| {
+            zmm!(_mm512_or_si512(
+                _mm512_and_si512(x, _mm512_set1_epi64(0x000F_FFFF_FFFF_FFFF)),
+                _mm512_set1_epi64(0x3FE0_0000_0000_0000)
+            ))
+        })
+    }
+}
+
+impl Zmm {
+    const fn constant(value: f64) -> Zmm {
+        // SAFETY: `__m512d` is eight `f64`s, 64 bytes, any bit pattern valid.
+        Zmm(unsafe { std::mem::transmute::<[f64; 8], __m512d>([value; 8]) })
+    }
+}
+
+macro_rules! binary_zmm {
+    ($trait:ident $method:ident $assign:ident $assign_method:ident $intrinsic:ident) => {
+        impl $trait for Zmm {
+            type Output = Zmm;
+            #[inline(always)]
+            fn $method(self, other: Zmm) -> Zmm {
+                zmm!(Zmm($intrinsic(self.0, other.0)))
+            }
+        }
+        impl $assign for Zmm {
+            #[inline(always)]
+            fn $assign_method(&mut self, other: Zmm) {
+                *self = $trait::$method(*self, other);
+            }
+        }
+    };
+}
+binary_zmm!(Add add AddAssign add_assign _mm512_add_pd);
+binary_zmm!(Sub sub SubAssign sub_assign _mm512_sub_pd);
+binary_zmm!(Mul mul MulAssign mul_assign _mm512_mul_pd);
+
+impl Div for Zmm {
+    type Output = Zmm;
+    #[inline(always)]
+    fn div(self, other: Zmm) -> Zmm {
+        zmm!(Zmm(_mm512_div_pd(self.0, other.0)))
+    }
+}
+
+impl Neg for Zmm {
+    type Output = Zmm;
+    /// The sign flipped (`−0` for `+0`).
+    #[inline(always)]
+    fn neg(self) -> Zmm {
+        self.bits(|x| zmm!(_mm512_xor_si512(x, _mm512_set1_epi64(i64::MIN))))
     }
 }
