@@ -231,7 +231,7 @@ mod tests {
     use super::*;
 
     use crate::kernels::article::{CONSTANTS_SHORTFALL, ONE_SIXTH, ONE_TWELFTH};
-    use crate::simd::Portable;
+    use crate::simd::{Portable, Vector};
 
     #[test]
     fn the_constants_share_one_relative_error_of_exactly_two_to_the_minus_54() {

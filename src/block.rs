@@ -125,23 +125,6 @@ where
     A: EntryArithmetic,
     D: Dimension,
 {
-    if NR % 2 == 0 {
-        // Two lane groups at a time, as one vector of eight lanes (one register on the
-        // AVX-512 path, where that doubles the square roots per instruction; two elsewhere).
-        let mut block = [[V::ZERO; NR]; MR];
-        for pair in 0..NR / 2 {
-            let p = |axis: usize, k: usize| V::Pair::splat(rows.rows::<MR>(axis, first_row)[k]);
-            let q = |axis: usize, _| {
-                let (pairs, _) = cols.groups::<NR>(axis, first_group).as_chunks::<2>();
-                V::load_pair(&pairs[pair])
-            };
-            let paired = entries::<V::Pair, F, A, D, MR, 1>(kernel, dim, p, q);
-            for (row, [entries]) in block.iter_mut().zip(paired) {
-                [row[2 * pair], row[2 * pair + 1]] = V::split(entries);
-            }
-        }
-        return block;
-    }
     let p = |axis: usize, k: usize| V::splat(rows.rows::<MR>(axis, first_row)[k]);
     let q = |axis: usize, h: usize| V::load(&cols.groups::<NR>(axis, first_group)[h]);
     entries::<V, F, A, D, MR, NR>(kernel, dim, p, q)
@@ -266,8 +249,15 @@ where
         .map(|[entry]| entry)
 }
 
-/// The one copy of the entry arithmetic: `p(axis, k)` gives row k's coordinate on `axis`,
-/// splatted, `q(axis, h)` lane group h's coordinates on `axis`.
+/// The block of entries: `p(axis, k)` gives row k's coordinate on `axis`, splatted,
+/// `q(axis, h)` lane group h's coordinates on `axis`.
+///
+/// Computed two four-lane vectors at a time, as one [`Vector::Pair`] of eight lanes: pairs of
+/// lane groups where a row meets several, else pairs of rows against one group (the group in
+/// both halves). On the AVX-512 path a pair is one 512-bit register, which doubles the square
+/// roots per instruction (2× the rows and symmetric kernels' entries per second on Zen 5,
+/// measured); elsewhere it is two vectors and the same instructions as four lanes at a time.
+/// Lanes never mix, so every pairing gives the same bits.
 #[inline(always)]
 fn entries<V, F, A, D, const MR: usize, const NR: usize>(
     kernel: &F,
@@ -276,29 +266,70 @@ fn entries<V, F, A, D, const MR: usize, const NR: usize>(
     q: impl Fn(usize, usize) -> V,
 ) -> [[V; NR]; MR]
 where
+    V: Vector,
+    F: RadialFunction,
+    A: EntryArithmetic,
+    D: Dimension,
+{
+    let mut block = [[V::ZERO; NR]; MR];
+    if NR % 2 == 0 {
+        for (k, row) in block.iter_mut().enumerate() {
+            for pair in 0..NR / 2 {
+                let (h0, h1) = (2 * pair, 2 * pair + 1);
+                let entries = entry::<V::Pair, F, A, D>(
+                    kernel,
+                    dim,
+                    |axis| V::join(p(axis, k), p(axis, k)),
+                    |axis| V::join(q(axis, h0), q(axis, h1)),
+                );
+                [row[h0], row[h1]] = V::split(entries);
+            }
+        }
+    } else if MR % 2 == 0 {
+        for pair in 0..MR / 2 {
+            let (k0, k1) = (2 * pair, 2 * pair + 1);
+            for h in 0..NR {
+                let entries = entry::<V::Pair, F, A, D>(
+                    kernel,
+                    dim,
+                    |axis| V::join(p(axis, k0), p(axis, k1)),
+                    |axis| V::join(q(axis, h), q(axis, h)),
+                );
+                [block[k0][h], block[k1][h]] = V::split(entries);
+            }
+        }
+    } else {
+        for (k, row) in block.iter_mut().enumerate() {
+            for (h, entry_lanes) in row.iter_mut().enumerate() {
+                *entry_lanes =
+                    entry::<V, F, A, D>(kernel, dim, |axis| p(axis, k), |axis| q(axis, h));
+            }
+        }
+    }
+    block
+}
+
+/// The one copy of the entry arithmetic: one vector of entries, from the row and column
+/// coordinates on each axis.
+#[inline(always)]
+fn entry<V, F, A, D>(kernel: &F, dim: D, p: impl Fn(usize) -> V, q: impl Fn(usize) -> V) -> V
+where
     V: Lanes,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
 {
-    let d = dim.get();
-    let mut entries = [[V::ZERO; NR]; MR];
-    // LOOP: each entry of the block, its axes innermost. (Axes outermost, with the block's
-    // partial sums carried across them, needs 4·MR·NR registers for the compensated order's
-    // partial sums: on AVX2's 16 that spilled, and ran 0.7–0.8× of the first rounds' kernels,
-    // measured side by side. Entry by entry, with a fixed dimension, the compiler interleaves
-    // the independent entries as the first rounds' hand-written 3-D code did.)
-    for (k, row_entries) in entries.iter_mut().enumerate() {
-        for (h, entry) in row_entries.iter_mut().enumerate() {
-            let mut partial = A::first(p(0, k), q(0, h));
-            if d > 1 {
-                partial = A::second(partial, p(1, k), q(1, h));
-            }
-            for axis in 2..d {
-                partial = A::next(partial, p(axis, k), q(axis, h));
-            }
-            *entry = A::finish(kernel, partial);
-        }
+    // LOOP: the axes. (Axes outermost, with the block's partial sums carried across them,
+    // needs 4·MR·NR registers for the compensated order's partial sums: on AVX2's 16 that
+    // spilled, and ran 0.7–0.8× of the first rounds' kernels, measured side by side. Entry by
+    // entry, with a fixed dimension, the compiler interleaves the independent entries as the
+    // first rounds' hand-written 3-D code did.)
+    let mut partial = A::first(p(0), q(0));
+    if dim.get() > 1 {
+        partial = A::second(partial, p(1), q(1));
     }
-    entries
+    for axis in 2..dim.get() {
+        partial = A::next(partial, p(axis), q(axis));
+    }
+    A::finish(kernel, partial)
 }

@@ -1,6 +1,6 @@
 //! The radial functions: what an entry is, given the squared distance of its two nodes.
 //!
-//! Every kernel implements one trait, [`RadialFunction`]: φ on four lanes of r², plus its plain
+//! Every kernel implements one trait, [`RadialFunction`]: φ on lanes of r² (four or eight), plus its plain
 //! scalar formula, the reference it is tested against. The micro-kernel (`block.rs`)
 //! computes r² in the plan's [`Accuracy`](crate::Accuracy) and hands it over; the kernel decides
 //! what it needs (a Gaussian never takes a square root). Schedules never name a kernel: they are
@@ -56,7 +56,7 @@ impl<V: Lanes> SquaredDistance<V> {
         }
     }
 
-    /// The exact square of `r` (four lanes), as `r·r` and its rounding error.
+    /// The exact square of `r` (lane by lane), as `r·r` and its rounding error.
     #[inline(always)]
     pub fn of_distance(r: V) -> SquaredDistance<V> {
         let square = r * r;

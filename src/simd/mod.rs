@@ -7,13 +7,18 @@
 //! unfused `mul_add` (0.44–0.62× of a native build, measured, with different last bits). Here
 //! every schedule's inner work is a `SimdTask`, run through a trampoline compiled with the
 //! path's target features (`#[target_feature(enable = "avx2,fma")]`), into which the whole task
-//! is inlined. The lane type of each path is four `f64`s:
+//! is inlined. The schedules move four `f64`s at a time (the crate's `Vector`); the
+//! micro-kernel computes two such vectors at once, as one pair of eight lanes:
 //!
-//! | path | lanes | compiled with | where |
-//! |---|---|---|---|
-//! | [`SimdPath::Avx512`] | `__m256d` | `avx512f, avx512vl, avx2, fma` (32 vector registers) | x86-64 with AVX-512F/VL |
-//! | [`SimdPath::Avx2`] | `__m256d` | `avx2, fma` | x86-64 with AVX2 and FMA |
-//! | [`SimdPath::Portable`] | `wide::f64x4`, `f64::mul_add` | the build's own flags | everywhere |
+//! | path | four lanes | a pair (eight lanes) | compiled with | where |
+//! |---|---|---|---|---|
+//! | [`SimdPath::Avx512`] | `__m256d` | one `__m512d` | `avx512f, avx512vl, avx2, fma` | x86-64 with AVX-512F/VL |
+//! | [`SimdPath::Avx2`] | `__m256d` | two `__m256d` | `avx2, fma` | x86-64 with AVX2 and FMA |
+//! | [`SimdPath::Portable`] | `wide::f64x4`, `f64::mul_add` | two of them | the build's own flags | everywhere |
+//!
+//! On CPUs whose vector units are 512 bits wide (Zen 5) one 512-bit square root costs what a
+//! 256-bit one does, so the AVX-512 path's pairs compute twice the entries per second of the
+//! AVX2 path (measured; on Zen 4, which splits 512-bit operations in two, they are even).
 //!
 //! **Every path gives the same bits.** The entry arithmetic uses only IEEE operations that
 //! are correctly rounded (add, subtract, multiply, divide, square root, fused multiply-add),
@@ -46,9 +51,10 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// Four `f64` lanes: what a kernel's [`lanes`](crate::RadialFunction::lanes) computes on.
+/// A vector of `f64` lanes: what a kernel's [`lanes`](crate::RadialFunction::lanes) computes
+/// on (four or eight lanes, depending on the path and the block; a kernel never needs to know).
 ///
-/// Implemented by this crate only, once per SIMD path; a kernel is generic over it, so one
+/// Implemented by this crate only, once per SIMD path and lane width; a kernel is generic over it, so one
 /// copy of its arithmetic serves every path. Every operation is IEEE and lane-wise, and gives
 /// the same bits on every path. Comparisons return masks (all bits set where true) as lanes,
 /// which [`Lanes::select`] consumes, like `wide`'s.
@@ -68,9 +74,9 @@ pub trait Lanes:
     + MulAssign
     + sealed::Sealed
 {
-    /// Four zeros.
+    /// Zero in every lane.
     const ZERO: Self;
-    /// Four ones.
+    /// One in every lane.
     const ONE: Self;
     /// `value` in every lane.
     fn splat(value: f64) -> Self;
@@ -132,10 +138,10 @@ pub(crate) trait Vector: Lanes {
     fn from_array(values: [f64; 4]) -> Self;
     /// The four lanes.
     fn to_array(self) -> [f64; 4];
-    /// Two lane groups side by side: `src[0]` in the low lanes.
-    fn load_pair(src: &[[f64; 4]; 2]) -> Self::Pair;
     /// A pair's low and high four lanes.
     fn split(pair: Self::Pair) -> [Self; 2];
+    /// `low` and `high` side by side.
+    fn join(low: Self, high: Self) -> Self::Pair;
     /// The 4 × 4 transpose of four rows.
     fn transpose(rows: [Self; 4]) -> [Self; 4];
     /// Loads four entries.
@@ -174,7 +180,8 @@ pub enum SimdPath {
     /// set, else the widest the CPU has: the default.
     #[default]
     Auto,
-    /// x86-64 with AVX-512F and AVX-512VL: four-lane vectors with 32 registers.
+    /// x86-64 with AVX-512F and AVX-512VL: the micro-kernel's pairs of four-lane vectors in
+    /// one 512-bit register, 32 registers.
     Avx512,
     /// x86-64 with AVX2 and FMA.
     Avx2,

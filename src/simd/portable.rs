@@ -126,12 +126,12 @@ impl Vector for Portable {
         self.0.to_array()
     }
     #[inline(always)]
-    fn load_pair([low, high]: &[[f64; 4]; 2]) -> Twice<Portable> {
-        Twice([Portable::load(low), Portable::load(high)])
-    }
-    #[inline(always)]
     fn split(pair: Twice<Portable>) -> [Portable; 2] {
         pair.0
+    }
+    #[inline(always)]
+    fn join(low: Portable, high: Portable) -> Twice<Portable> {
+        Twice([low, high])
     }
     #[inline(always)]
     fn transpose(rows: [Self; 4]) -> [Self; 4] {

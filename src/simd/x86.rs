@@ -44,10 +44,10 @@ pub(crate) struct Avx<P>(__m256d, PhantomData<P>);
 pub(crate) trait Pairing: Copy + Send + Sync + 'static {
     /// The pair's lanes.
     type Pair: Lanes;
-    /// Two lane groups side by side.
-    fn load_pair(src: &[[f64; 4]; 2]) -> Self::Pair;
     /// The low and high halves.
     fn split(pair: Self::Pair) -> [__m256d; 2];
+    /// `low` and `high` side by side.
+    fn join(low: __m256d, high: __m256d) -> Self::Pair;
 }
 
 /// The AVX2 path's pairs: two registers ([`Twice`]).
@@ -57,12 +57,12 @@ pub(crate) struct TwoYmm;
 impl Pairing for TwoYmm {
     type Pair = Twice<Avx<TwoYmm>>;
     #[inline(always)]
-    fn load_pair([low, high]: &[[f64; 4]; 2]) -> Self::Pair {
-        Twice([Avx::load(low), Avx::load(high)])
-    }
-    #[inline(always)]
     fn split(pair: Self::Pair) -> [__m256d; 2] {
         pair.0.map(|half| half.0)
+    }
+    #[inline(always)]
+    fn join(low: __m256d, high: __m256d) -> Self::Pair {
+        Twice([Avx::new(low), Avx::new(high)])
     }
 }
 
@@ -73,20 +73,21 @@ pub(crate) struct OneZmm;
 impl Pairing for OneZmm {
     type Pair = Zmm;
     #[inline(always)]
-    fn load_pair(src: &[[f64; 4]; 2]) -> Zmm {
-        // SAFETY: `src` is 64 bytes of `f64`s (an unaligned load); a `Zmm` is only computed
-        // under `run_avx512` (the module's invariant).
-        Zmm(unsafe { _mm512_loadu_pd(src.as_ptr().cast()) })
-    }
-    #[inline(always)]
     fn split(pair: Zmm) -> [__m256d; 2] {
-        // SAFETY: as above: AVX-512F is present.
+        // SAFETY: a `Zmm` exists only under `run_avx512` (the module's invariant), so AVX-512F
+        // is present; no memory is touched.
         unsafe {
             [
                 _mm512_castpd512_pd256(pair.0),
                 _mm512_extractf64x4_pd::<1>(pair.0),
             ]
         }
+    }
+    #[inline(always)]
+    fn join(low: __m256d, high: __m256d) -> Zmm {
+        // SAFETY: `OneZmm` pairs only `Avx<OneZmm>` values, which exist only under
+        // `run_avx512` (the module's invariant), so AVX-512F is present; no memory is touched.
+        Zmm(unsafe { _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(low), high) })
     }
 }
 
@@ -230,12 +231,12 @@ impl<P: Pairing> Vector for Avx<P> {
         out
     }
     #[inline(always)]
-    fn load_pair(src: &[[f64; 4]; 2]) -> P::Pair {
-        P::load_pair(src)
-    }
-    #[inline(always)]
     fn split(pair: P::Pair) -> [Self; 2] {
         P::split(pair).map(Avx::new)
+    }
+    #[inline(always)]
+    fn join(low: Self, high: Self) -> P::Pair {
+        P::join(low.0, high.0)
     }
     #[inline(always)]
     fn transpose([a, b, c, d]: [Self; 4]) -> [Self; 4] {
