@@ -1,7 +1,10 @@
-//! The micro-kernel: an `MR × NR` block of entries — `MR` row nodes against `NR` lane groups of
-//! column nodes — for any kernel, accuracy and dimension. Every schedule computes every entry
-//! here: the rows schedule in 4 × 1 blocks, the symmetric one in 8 × 2, the matrix-free products
-//! in 4 × 1 with the roles of rows and columns swapped; none of them names a kernel or the dimension.
+//! The micro-kernel: a block of entries — `MR` row nodes against a lane group of four column
+//! nodes, or eight row nodes against two groups — for any kernel, accuracy and dimension, on
+//! pairs of four-lane vectors ([`Vector::Pair`]: one 512-bit register on the AVX-512 path).
+//! Every schedule computes every entry here: the rows schedule in 4 × 4 blocks, the symmetric
+//! one in 8 × 8 (kept whole as pairs, for stores and transposes of eight), the matrix-free
+//! products in 4 × 4 with the roles of rows and columns swapped; none of them names a kernel or
+//! the dimension.
 //!
 //! LOOP order inside a block: entry by entry, the axes innermost. With the dimension a
 //! constant ([`Fixed`]) the axis loop unrolls and the compiler interleaves the block's
@@ -107,27 +110,36 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Entries `[k][h]`: row node `first_row + k` against the four column nodes of lane group
-/// `first_group + h`, for k < `MR`, h < `NR`. Rows and groups may reach into the padding (up to
-/// the next multiple of eight nodes), never beyond it.
+/// The `MR` × 8 block of row nodes `first_row ..` against the two lane groups from
+/// `first_group`, row k's eight entries in one pair ([`Vector::Pair`]): the same entries, bit
+/// for bit, as four lanes at a time, kept whole for stores of eight.
 #[inline(always)]
-pub(crate) fn block<V, F, A, D, const MR: usize, const NR: usize>(
+pub(crate) fn paired_block<V, F, A, D, const MR: usize>(
     kernel: &F,
     dim: D,
     rows: &Columns<'_>,
     first_row: usize,
     cols: &Columns<'_>,
     first_group: usize,
-) -> [[V; NR]; MR]
+) -> [V::Pair; MR]
 where
     V: Vector,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
 {
-    let p = |axis: usize, k: usize| V::splat(rows.rows::<MR>(axis, first_row)[k]);
-    let q = |axis: usize, h: usize| V::load(&cols.groups::<NR>(axis, first_group)[h]);
-    entries::<V, F, A, D, MR, NR>(kernel, dim, p, q)
+    // A loop, not `std::array::from_fn`: a closure called through it is not inlined into the
+    // path's trampoline, so it is compiled without the path's target features.
+    let mut block = [V::Pair::ZERO; MR];
+    for (k, pair) in block.iter_mut().enumerate() {
+        let p = |axis: usize| V::Pair::splat(rows.rows::<MR>(axis, first_row)[k]);
+        let q = |axis: usize| {
+            let [low, high] = cols.groups::<2>(axis, first_group);
+            V::join(V::load(low), V::load(high))
+        };
+        *pair = entry::<V::Pair, F, A, D>(kernel, dim, p, q);
+    }
+    block
 }
 
 /// A lane group's coordinates, loaded once, for a sweep of many row nodes against it
@@ -163,7 +175,7 @@ where
     // One bounds check, outside the entries (with a fixed dimension, the slice is constant).
     let lanes = &lanes[..dim.get()];
     let p = |axis: usize, k: usize| V::splat(rows.rows::<MR>(axis, first_row)[k]);
-    entries::<V, F, A, D, MR, 1>(kernel, dim, p, |axis, _| lanes[axis]).map(|[entry]| entry)
+    entries::<V, F, A, D, MR>(kernel, dim, p, |axis| lanes[axis])
 }
 
 /// The 4 × 1 block of one packed lane group's four nodes ([`pack_groups`]), each splatted,
@@ -187,7 +199,7 @@ where
     let lanes = &lanes[..dim.get()];
     let (group, _) = group[..dim.get() * LANES].as_chunks::<LANES>();
     let p = |axis: usize, k: usize| V::splat(group[axis][k]);
-    entries::<V, F, A, D, LANES, 1>(kernel, dim, p, |axis, _| lanes[axis]).map(|[entry]| entry)
+    entries::<V, F, A, D, LANES>(kernel, dim, p, |axis| lanes[axis])
 }
 
 /// The `MR` row nodes from `first_row`, splatted once for a sweep of many lane groups against
@@ -244,67 +256,44 @@ where
     // are constants).
     let splats = &splats[..dim.get() * MR];
     let (group, _) = group[..dim.get() * LANES].as_chunks::<LANES>();
-    let q = |axis: usize, _| V::load(&group[axis]);
-    entries::<V, F, A, D, MR, 1>(kernel, dim, |axis, k| splats[axis * MR + k], q)
-        .map(|[entry]| entry)
+    let q = |axis: usize| V::load(&group[axis]);
+    entries::<V, F, A, D, MR>(kernel, dim, |axis, k| splats[axis * MR + k], q)
 }
 
-/// The block of entries: `p(axis, k)` gives row k's coordinate on `axis`, splatted,
-/// `q(axis, h)` lane group h's coordinates on `axis`.
+/// The `MR` × 1 block of entries: `p(axis, k)` gives row k's coordinate on `axis`, splatted,
+/// `q(axis)` the lane group's coordinates on `axis`.
 ///
-/// Computed two four-lane vectors at a time, as one [`Vector::Pair`] of eight lanes: pairs of
-/// lane groups where a row meets several, else pairs of rows against one group (the group in
-/// both halves). On the AVX-512 path a pair is one 512-bit register, which doubles the square
-/// roots per instruction (2× the rows and symmetric kernels' entries per second on Zen 5,
+/// Computed two rows at a time, as one [`Vector::Pair`] of eight lanes (the group in both
+/// halves): on the AVX-512 path a pair is one 512-bit register, which doubles the square roots
+/// per instruction (2× the rows kernel's and the products' entries per second on Zen 5,
 /// measured); elsewhere it is two vectors and the same instructions as four lanes at a time.
-/// Lanes never mix, so every pairing gives the same bits.
+/// Lanes never mix, so pairing gives the same bits.
 #[inline(always)]
-fn entries<V, F, A, D, const MR: usize, const NR: usize>(
+fn entries<V, F, A, D, const MR: usize>(
     kernel: &F,
     dim: D,
     p: impl Fn(usize, usize) -> V,
-    q: impl Fn(usize, usize) -> V,
-) -> [[V; NR]; MR]
+    q: impl Fn(usize) -> V,
+) -> [V; MR]
 where
     V: Vector,
     F: RadialFunction,
     A: EntryArithmetic,
     D: Dimension,
 {
-    let mut block = [[V::ZERO; NR]; MR];
-    if NR % 2 == 0 {
-        for (k, row) in block.iter_mut().enumerate() {
-            for pair in 0..NR / 2 {
-                let (h0, h1) = (2 * pair, 2 * pair + 1);
-                let entries = entry::<V::Pair, F, A, D>(
-                    kernel,
-                    dim,
-                    |axis| V::join(p(axis, k), p(axis, k)),
-                    |axis| V::join(q(axis, h0), q(axis, h1)),
-                );
-                [row[h0], row[h1]] = V::split(entries);
-            }
-        }
-    } else if MR % 2 == 0 {
-        for pair in 0..MR / 2 {
-            let (k0, k1) = (2 * pair, 2 * pair + 1);
-            for h in 0..NR {
-                let entries = entry::<V::Pair, F, A, D>(
-                    kernel,
-                    dim,
-                    |axis| V::join(p(axis, k0), p(axis, k1)),
-                    |axis| V::join(q(axis, h), q(axis, h)),
-                );
-                [block[k0][h], block[k1][h]] = V::split(entries);
-            }
-        }
-    } else {
-        for (k, row) in block.iter_mut().enumerate() {
-            for (h, entry_lanes) in row.iter_mut().enumerate() {
-                *entry_lanes =
-                    entry::<V, F, A, D>(kernel, dim, |axis| p(axis, k), |axis| q(axis, h));
-            }
-        }
+    let mut block = [V::ZERO; MR];
+    for pair in 0..MR / 2 {
+        let (k0, k1) = (2 * pair, 2 * pair + 1);
+        let entries = entry::<V::Pair, F, A, D>(
+            kernel,
+            dim,
+            |axis| V::join(p(axis, k0), p(axis, k1)),
+            |axis| V::join(q(axis), q(axis)),
+        );
+        [block[k0], block[k1]] = V::split(entries);
+    }
+    if MR % 2 == 1 {
+        block[MR - 1] = entry::<V, F, A, D>(kernel, dim, |axis| p(axis, MR - 1), &q);
     }
     block
 }

@@ -105,15 +105,8 @@ pub(crate) trait StorePath: Copy + Send + Sync {
     /// Writes the four lanes of `entries` to `dst`.
     fn store_x4<V: Vector>(dst: &mut [f64; 4], entries: V);
 
-    /// Writes an 8 × 8 block, row `k` (two lane groups) to `segments[k]`.
-    #[inline(always)]
-    fn store_block<V: Vector>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
-        for (segment, [first, second]) in segments.into_iter().zip(rows) {
-            let (lo, hi) = segment.split_at_mut(4);
-            Self::store_x4(lo.try_into().expect("4 entries"), first);
-            Self::store_x4(hi.try_into().expect("4 entries"), second);
-        }
-    }
+    /// Writes an 8 × 8 block, row `k` (a pair of lane groups) to `segments[k]`.
+    fn store_block<V: Vector>(segments: [&mut [f64; 8]; 8], rows: [V::Pair; 8]);
 
     /// Called once by each task after its last store: orders streaming stores before the
     /// task's completion is signalled.
@@ -133,6 +126,13 @@ impl StorePath for Plain {
     }
 
     #[inline(always)]
+    fn store_block<V: Vector>(segments: [&mut [f64; 8]; 8], rows: [V::Pair; 8]) {
+        for (segment, row) in segments.into_iter().zip(rows) {
+            V::store_pair(row, segment);
+        }
+    }
+
+    #[inline(always)]
     fn finish() {}
 }
 
@@ -148,28 +148,31 @@ impl StorePath for Streaming {
         entries.stream(dst);
     }
 
-    /// The alignment checked once for the block: its segments all start on 32 bytes, or all
-    /// are stored plainly.
+    /// The alignment checked once for the block: its segments all start on 64 bytes (one
+    /// streaming store of eight each), or all on 32 (two of four), or all are stored plainly.
     #[inline(always)]
-    fn store_block<V: Vector>(segments: [&mut [f64; 8]; 8], rows: [[V; 2]; 8]) {
+    fn store_block<V: Vector>(segments: [&mut [f64; 8]; 8], rows: [V::Pair; 8]) {
         let addresses = segments.iter().fold(0, |acc, s| acc | s.as_ptr() as usize);
-        let aligned = addresses % 32 == 0;
-        for (segment, [first, second]) in segments.into_iter().zip(rows) {
-            let (lo, hi) = segment.split_at_mut(4);
-            let (lo, hi): (&mut [f64; 4], &mut [f64; 4]) = (
-                lo.try_into().expect("4 entries"),
-                hi.try_into().expect("4 entries"),
-            );
-            if aligned {
+        let rows = segments.into_iter().zip(rows);
+        if addresses % 64 == 0 {
+            for (segment, row) in rows {
+                // SAFETY: every segment starts on 64 bytes (checked above).
+                unsafe { V::stream_pair_aligned(row, segment) };
+            }
+        } else if addresses % 32 == 0 {
+            for (segment, row) in rows {
+                let [first, second] = V::split(row);
+                let (lo, hi) = segment.split_at_mut(4);
                 // SAFETY: every segment starts on 32 bytes (checked above), and each half is
                 // 32 bytes after its start.
                 unsafe {
-                    first.stream_aligned(lo);
-                    second.stream_aligned(hi);
+                    first.stream_aligned(lo.try_into().expect("4 entries"));
+                    second.stream_aligned(hi.try_into().expect("4 entries"));
                 }
-            } else {
-                first.store(lo);
-                second.store(hi);
+            }
+        } else {
+            for (segment, row) in rows {
+                V::store_pair(row, segment);
             }
         }
     }

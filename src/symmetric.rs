@@ -26,7 +26,7 @@ use std::marker::PhantomData;
 use std::ops::Range;
 
 use crate::arithmetic::EntryArithmetic;
-use crate::block::{Dimension, LANES, block};
+use crate::block::{Dimension, LANES, paired_block};
 use crate::kernels::RadialFunction;
 use crate::simd::{Isa, SimdTask, Vector};
 use crate::store::StorePath;
@@ -234,7 +234,7 @@ impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
         block_col: usize,
     ) {
         let inputs = self.inputs;
-        let entries = block::<V, F, A, D, BLOCK, 2>(
+        let pairs = paired_block::<V, F, A, D, BLOCK>(
             inputs.kernel,
             inputs.dim,
             &inputs.rows,
@@ -243,7 +243,7 @@ impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
             block_col / LANES,
         );
         store_block::<V, S>(
-            &entries,
+            &pairs,
             block_row,
             block_col,
             inputs.col_count,
@@ -259,7 +259,7 @@ impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn store_block<'w, V: Vector, S: StorePath>(
-    entries: &[[V; 2]; BLOCK],
+    pairs: &[V::Pair; BLOCK],
     block_row: usize,
     block_col: usize,
     n: usize,
@@ -272,21 +272,13 @@ fn store_block<'w, V: Vector, S: StorePath>(
     if valid_rows == BLOCK && valid_cols == BLOCK {
         // A whole block (all but the last block row and column): bounds and, for streaming
         // stores, alignment proven once per block ([`Window::block_mut`]).
-        S::store_block(
+        S::store_block::<V>(
             rectangle.block_mut(block_row, block_col - band.start),
-            *entries,
+            *pairs,
         );
         if block_col == block_row {
             return;
         }
-        let [a0, a1, a2, a3] =
-            V::transpose([entries[0][0], entries[1][0], entries[2][0], entries[3][0]]);
-        let [b0, b1, b2, b3] =
-            V::transpose([entries[4][0], entries[5][0], entries[6][0], entries[7][0]]);
-        let [c0, c1, c2, c3] =
-            V::transpose([entries[0][1], entries[1][1], entries[2][1], entries[3][1]]);
-        let [d0, d1, d2, d3] =
-            V::transpose([entries[4][1], entries[5][1], entries[6][1], entries[7][1]]);
         // Bands are whole blocks of rows, so the mirror block lies wholly in the rectangle
         // (inside the band) or wholly in the strip (below it).
         let mirror = if block_col < band.end {
@@ -294,20 +286,16 @@ fn store_block<'w, V: Vector, S: StorePath>(
         } else {
             strip
         };
-        S::store_block(
+        S::store_block::<V>(
             mirror.block_mut(block_col, block_row - band.start),
-            [
-                [a0, b0],
-                [a1, b1],
-                [a2, b2],
-                [a3, b3],
-                [c0, d0],
-                [c1, d1],
-                [c2, d2],
-                [c3, d3],
-            ],
+            V::transpose_pairs(*pairs),
         );
         return;
+    }
+    // The last block row or column: four lanes at a time, only the entries inside.
+    let mut entries = [[V::ZERO; 2]; BLOCK];
+    for (row, &pair) in entries.iter_mut().zip(pairs) {
+        *row = V::split(pair);
     }
     // At (a, b): row block_row + k, columns block_col.. of the rectangle (which starts at
     // column band.start).

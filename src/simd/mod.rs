@@ -142,6 +142,16 @@ pub(crate) trait Vector: Lanes {
     fn split(pair: Self::Pair) -> [Self; 2];
     /// `low` and `high` side by side.
     fn join(low: Self, high: Self) -> Self::Pair;
+    /// The 8 × 8 transpose of eight rows of pairs.
+    fn transpose_pairs(rows: [Self::Pair; 8]) -> [Self::Pair; 8];
+    /// Stores eight entries.
+    fn store_pair(pair: Self::Pair, dst: &mut [f64; 8]);
+    /// Stores eight entries past the cache where the platform can (on x86-64; elsewhere plain
+    /// stores), ordered by [`fence_streaming_stores`].
+    ///
+    /// # Safety
+    /// `dst` must be 64-byte aligned.
+    unsafe fn stream_pair_aligned(pair: Self::Pair, dst: &mut [f64; 8]);
     /// The 4 × 4 transpose of four rows.
     fn transpose(rows: [Self; 4]) -> [Self; 4];
     /// Loads four entries.

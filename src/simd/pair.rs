@@ -6,7 +6,7 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use super::{Lanes, sealed};
+use super::{Lanes, Vector, sealed};
 
 /// Two vectors of lanes, low lanes first.
 #[derive(Clone, Copy)]
@@ -24,7 +24,8 @@ impl<V: Lanes> Twice<V> {
     /// `f` on each half.
     #[inline(always)]
     fn each(self, f: impl Fn(V) -> V) -> Self {
-        Twice(self.0.map(f))
+        let [low, high] = self.0;
+        Twice([f(low), f(high)])
     }
 
     /// `f` on the halves of `self` and `other`.
@@ -137,5 +138,53 @@ impl<V: Lanes> Neg for Twice<V> {
     #[inline(always)]
     fn neg(self) -> Twice<V> {
         self.each(Neg::neg)
+    }
+}
+
+/// The 8 × 8 transpose of eight rows of pairs, as four 4 × 4 transposes of their halves.
+#[inline(always)]
+pub(super) fn transpose_pairs<V: Vector>(rows: [Twice<V>; 8]) -> [Twice<V>; 8] {
+    // Straight-line code, no `std::array::from_fn`: its closures are compiled apart from the
+    // path's trampoline, without its target features.
+    let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
+    let [r0, r1, r2, r3, r4, r5, r6, r7] = [r0.0, r1.0, r2.0, r3.0, r4.0, r5.0, r6.0, r7.0];
+    let [a0, a1, a2, a3] = V::transpose([r0[0], r1[0], r2[0], r3[0]]);
+    let [b0, b1, b2, b3] = V::transpose([r4[0], r5[0], r6[0], r7[0]]);
+    let [c0, c1, c2, c3] = V::transpose([r0[1], r1[1], r2[1], r3[1]]);
+    let [d0, d1, d2, d3] = V::transpose([r4[1], r5[1], r6[1], r7[1]]);
+    [
+        Twice([a0, b0]),
+        Twice([a1, b1]),
+        Twice([a2, b2]),
+        Twice([a3, b3]),
+        Twice([c0, d0]),
+        Twice([c1, d1]),
+        Twice([c2, d2]),
+        Twice([c3, d3]),
+    ]
+}
+
+/// Stores both halves.
+#[inline(always)]
+pub(super) fn store_pair<V: Vector>(Twice([low, high]): Twice<V>, dst: &mut [f64; 8]) {
+    let (lo, hi) = dst.split_at_mut(4);
+    low.store(lo.try_into().expect("4 entries"));
+    high.store(hi.try_into().expect("4 entries"));
+}
+
+/// Streams both halves.
+///
+/// # Safety
+/// `dst` must be 32-byte aligned.
+#[inline(always)]
+pub(super) unsafe fn stream_pair_aligned<V: Vector>(
+    Twice([low, high]): Twice<V>,
+    dst: &mut [f64; 8],
+) {
+    let (lo, hi) = dst.split_at_mut(4);
+    // SAFETY: `dst` is 32-byte aligned (the caller's contract), and so is `dst + 4` entries.
+    unsafe {
+        low.stream_aligned(lo.try_into().expect("4 entries"));
+        high.stream_aligned(hi.try_into().expect("4 entries"));
     }
 }

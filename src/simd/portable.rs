@@ -134,6 +134,19 @@ impl Vector for Portable {
         Twice([low, high])
     }
     #[inline(always)]
+    fn transpose_pairs(rows: [Twice<Portable>; 8]) -> [Twice<Portable>; 8] {
+        super::pair::transpose_pairs(rows)
+    }
+    #[inline(always)]
+    fn store_pair(pair: Twice<Portable>, dst: &mut [f64; 8]) {
+        super::pair::store_pair(pair, dst)
+    }
+    #[inline(always)]
+    unsafe fn stream_pair_aligned(pair: Twice<Portable>, dst: &mut [f64; 8]) {
+        // SAFETY: the caller's 64-byte alignment holds for both halves' 32.
+        unsafe { super::pair::stream_pair_aligned(pair, dst) }
+    }
+    #[inline(always)]
     fn transpose(rows: [Self; 4]) -> [Self; 4] {
         f64x4::transpose(rows.map(|r| r.0)).map(Portable)
     }

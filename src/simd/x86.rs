@@ -48,6 +48,15 @@ pub(crate) trait Pairing: Copy + Send + Sync + 'static {
     fn split(pair: Self::Pair) -> [__m256d; 2];
     /// `low` and `high` side by side.
     fn join(low: __m256d, high: __m256d) -> Self::Pair;
+    /// [`Vector::transpose_pairs`].
+    fn transpose_pairs(rows: [Self::Pair; 8]) -> [Self::Pair; 8];
+    /// [`Vector::store_pair`].
+    fn store_pair(pair: Self::Pair, dst: &mut [f64; 8]);
+    /// [`Vector::stream_pair_aligned`].
+    ///
+    /// # Safety
+    /// `dst` must be 64-byte aligned.
+    unsafe fn stream_pair_aligned(pair: Self::Pair, dst: &mut [f64; 8]);
 }
 
 /// The AVX2 path's pairs: two registers ([`Twice`]).
@@ -58,11 +67,25 @@ impl Pairing for TwoYmm {
     type Pair = Twice<Avx<TwoYmm>>;
     #[inline(always)]
     fn split(pair: Self::Pair) -> [__m256d; 2] {
-        pair.0.map(|half| half.0)
+        let [low, high] = pair.0;
+        [low.0, high.0]
     }
     #[inline(always)]
     fn join(low: __m256d, high: __m256d) -> Self::Pair {
         Twice([Avx::new(low), Avx::new(high)])
+    }
+    #[inline(always)]
+    fn transpose_pairs(rows: [Self::Pair; 8]) -> [Self::Pair; 8] {
+        super::pair::transpose_pairs(rows)
+    }
+    #[inline(always)]
+    fn store_pair(pair: Self::Pair, dst: &mut [f64; 8]) {
+        super::pair::store_pair(pair, dst)
+    }
+    #[inline(always)]
+    unsafe fn stream_pair_aligned(pair: Self::Pair, dst: &mut [f64; 8]) {
+        // SAFETY: 64-byte aligned (the caller's contract) is 32-byte aligned.
+        unsafe { super::pair::stream_pair_aligned(pair, dst) }
     }
 }
 
@@ -88,6 +111,68 @@ impl Pairing for OneZmm {
         // SAFETY: `OneZmm` pairs only `Avx<OneZmm>` values, which exist only under
         // `run_avx512` (the module's invariant), so AVX-512F is present; no memory is touched.
         Zmm(unsafe { _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(low), high) })
+    }
+    #[inline(always)]
+    fn transpose_pairs(rows: [Zmm; 8]) -> [Zmm; 8] {
+        // In registers, in three rounds of eight shuffles: pairs of rows interleaved, then
+        // 128-bit lanes gathered (0x88: lanes 0 and 2 of each source, 0xDD: lanes 1 and 3).
+        // SAFETY: a `Zmm` exists only under `run_avx512` (the module's invariant), so AVX-512F
+        // is present; no memory is touched.
+        unsafe {
+            // Straight-line code, no closures: a closure is not inlined into the trampoline
+            // through every caller, and compiled apart it lacks AVX-512.
+            let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
+            let t = [
+                _mm512_unpacklo_pd(r0.0, r1.0), // a0 b0 a2 b2 a4 b4 a6 b6
+                _mm512_unpackhi_pd(r0.0, r1.0), // a1 b1 a3 b3 a5 b5 a7 b7
+                _mm512_unpacklo_pd(r2.0, r3.0),
+                _mm512_unpackhi_pd(r2.0, r3.0),
+                _mm512_unpacklo_pd(r4.0, r5.0),
+                _mm512_unpackhi_pd(r4.0, r5.0),
+                _mm512_unpacklo_pd(r6.0, r7.0),
+                _mm512_unpackhi_pd(r6.0, r7.0),
+            ];
+            // u0: columns 0, 4 of rows 0–3; u1: 2, 6; u2: 1, 5; u3: 3, 7 (rows 4–7: u4..u7).
+            macro_rules! gather {
+                ($a:expr, $b:expr) => {
+                    [
+                        _mm512_shuffle_f64x2::<0x88>($a, $b),
+                        _mm512_shuffle_f64x2::<0xDD>($a, $b),
+                    ]
+                };
+            }
+            let [u0, u1] = gather!(t[0], t[2]);
+            let [u2, u3] = gather!(t[1], t[3]);
+            let [u4, u5] = gather!(t[4], t[6]);
+            let [u6, u7] = gather!(t[5], t[7]);
+            let [c0, c4] = gather!(u0, u4);
+            let [c2, c6] = gather!(u1, u5);
+            let [c1, c5] = gather!(u2, u6);
+            let [c3, c7] = gather!(u3, u7);
+            [
+                Zmm(c0),
+                Zmm(c1),
+                Zmm(c2),
+                Zmm(c3),
+                Zmm(c4),
+                Zmm(c5),
+                Zmm(c6),
+                Zmm(c7),
+            ]
+        }
+    }
+    #[inline(always)]
+    fn store_pair(pair: Zmm, dst: &mut [f64; 8]) {
+        // SAFETY: `dst` is valid for writes of 64 bytes and not aliased (a `&mut [f64; 8]`);
+        // an unaligned store. AVX-512F is present (a `Zmm` exists only under `run_avx512`).
+        unsafe { _mm512_storeu_pd(dst.as_mut_ptr(), pair.0) }
+    }
+    #[inline(always)]
+    unsafe fn stream_pair_aligned(pair: Zmm, dst: &mut [f64; 8]) {
+        // SAFETY: `dst` is valid for writes of 64 bytes and not aliased, 64-byte aligned (the
+        // caller's contract); AVX-512F is present (as above). Weakly ordered: the schedules
+        // fence it before the output is handed back.
+        unsafe { _mm512_stream_pd(dst.as_mut_ptr(), pair.0) }
     }
 }
 
@@ -232,11 +317,25 @@ impl<P: Pairing> Vector for Avx<P> {
     }
     #[inline(always)]
     fn split(pair: P::Pair) -> [Self; 2] {
-        P::split(pair).map(Avx::new)
+        let [low, high] = P::split(pair);
+        [Avx::new(low), Avx::new(high)]
     }
     #[inline(always)]
     fn join(low: Self, high: Self) -> P::Pair {
         P::join(low.0, high.0)
+    }
+    #[inline(always)]
+    fn transpose_pairs(rows: [P::Pair; 8]) -> [P::Pair; 8] {
+        P::transpose_pairs(rows)
+    }
+    #[inline(always)]
+    fn store_pair(pair: P::Pair, dst: &mut [f64; 8]) {
+        P::store_pair(pair, dst)
+    }
+    #[inline(always)]
+    unsafe fn stream_pair_aligned(pair: P::Pair, dst: &mut [f64; 8]) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { P::stream_pair_aligned(pair, dst) }
     }
     #[inline(always)]
     fn transpose([a, b, c, d]: [Self; 4]) -> [Self; 4] {
