@@ -156,8 +156,8 @@ pub(crate) fn group_lanes<V: Vector>(
 }
 
 /// The `MR` × 1 block of the row nodes `first_row ..` against a lane group already loaded
-/// ([`group_lanes`]): the same entries, bit for bit, as [`block`]'s, without reloading the
-/// group (and checking its bounds) for every block of a long sweep.
+/// ([`group_lanes`]): the same entries, bit for bit, as [`paired_block`]'s for the same nodes,
+/// without reloading the group (and checking its bounds) for every block of a long sweep.
 #[inline(always)]
 pub(crate) fn splatted_block<V, F, A, D, const MR: usize>(
     kernel: &F,
@@ -238,7 +238,7 @@ pub(crate) fn pack_groups(
 }
 
 /// The `MR` × 1 block of rows already splatted ([`splat_rows`]) against one packed lane group
-/// (`dim · LANES` values, [`pack_groups`]): the same entries, bit for bit, as [`block`]'s.
+/// (`dim · LANES` values, [`pack_groups`]): the same entries, bit for bit, as [`splatted_block`]'s.
 #[inline(always)]
 pub(crate) fn block_of_splatted_rows<V, F, A, D, const MR: usize>(
     kernel: &F,

@@ -29,9 +29,10 @@
 //! on two threads, below one thread. A large `Vec<f64>` from glibc's allocator starts 16 bytes past a
 //! 32-byte boundary, so no lane group of it streams: reuse a `KernelMatrix`.
 //!
-//! Streaming needs `std::arch`: `_mm256_stream_pd` on the AVX paths, `_mm_stream_pd` (SSE2, the
-//! x86-64 baseline) on the portable one ([`Lanes::stream`]). Elsewhere the streaming path is
-//! the plain one.
+//! Streaming needs `std::arch`: `_mm256_stream_pd` on the AVX paths (`_mm512_stream_pd` for
+//! the symmetric kernel's 64-byte-aligned rows of eight on the AVX-512 path), `_mm_stream_pd`
+//! (SSE2, the x86-64 baseline) on the portable one ([`Vector::stream`]). Elsewhere the
+//! streaming path is the plain one.
 
 use crate::simd::{Vector, fence_streaming_stores};
 
@@ -136,7 +137,7 @@ impl StorePath for Plain {
     fn finish() {}
 }
 
-/// Non-temporal stores for aligned lane groups ([`Lanes::stream`]), plain ones for the rest.
+/// Non-temporal stores for aligned lane groups ([`Vector::stream`]), plain ones for the rest.
 #[derive(Clone, Copy)]
 pub(crate) struct Streaming;
 

@@ -2,9 +2,9 @@
 //!
 //! `D` is symmetric, so the square roots below the diagonal repeat the ones above. Here the
 //! matrix is cut into 8×8 blocks; only blocks `(a, b)` with `b ≥ a` are computed, and block
-//! `(a, b)` is computed by the micro-kernel ([`crate::block`], 8 rows × 2 lane groups) and
-//! stored at its place and, transposed in registers ([`Lanes::transpose`]), at `(b, a)`. Half the
-//! kernel evaluations, for the same stores.
+//! `(a, b)` is computed by the micro-kernel ([`crate::block`], 8 rows × 2 lane groups, a pair
+//! per row) and stored at its place and, transposed in registers
+//! ([`Vector::transpose_pairs`]), at `(b, a)`. Half the kernel evaluations, for the same stores.
 //!
 //! Bit-identity with the row schedule: the entry at `(j, i)` is computed as `φ(|vᵢ − vⱼ|)`,
 //! with `vᵢ` the row node, where the row schedule computes `φ(|vⱼ − vᵢ|)`. The two are equal

@@ -159,9 +159,9 @@ pub(crate) trait Vector: Lanes {
     /// Stores four entries.
     fn store(self, dst: &mut [f64; 4]);
     /// Stores four entries past the cache (non-temporal) where the platform can, else
-    /// [`Lanes::store`]; [`fence_streaming_stores`] orders them before the output is handed back.
+    /// [`Vector::store`]; [`fence_streaming_stores`] orders them before the output is handed back.
     fn stream(self, dst: &mut [f64; 4]);
-    /// [`Lanes::stream`] without the alignment check (on x86-64; elsewhere a plain store).
+    /// [`Vector::stream`] without the alignment check (on x86-64; elsewhere a plain store).
     ///
     /// # Safety
     /// `dst` must be 32-byte aligned.
@@ -179,7 +179,7 @@ pub(crate) fn fence_streaming_stores() {
     };
 }
 
-/// Whether [`Lanes::stream`] writes past the cache on this platform.
+/// Whether [`Vector::stream`] writes past the cache on this platform.
 pub(crate) const STREAMING_AVAILABLE: bool = cfg!(target_arch = "x86_64");
 
 /// Which SIMD path computes the entries: a [`Plan`](crate::Plan) setting and what

@@ -1,5 +1,5 @@
-//! Eight lanes as two vectors of four: the [`Vector::Pair`](super::Vector::Pair) of the paths
-//! whose registers hold four `f64`s. Every operation is its halves' operations, so the
+//! Eight lanes as two vectors of four: the [`Vector::Pair`] of the paths whose registers hold
+//! four `f64`s. Every operation is its halves' operations, so the
 //! micro-kernel's paired blocks compute, instruction for instruction, what two blocks of four
 //! lanes did.
 
