@@ -52,15 +52,25 @@ pub struct Variant {
     pub schedule: ScheduleArg,
     pub stores: StoresArg,
     pub accuracy: AccuracyArg,
-    pub tile: (usize, usize),
+    /// `Plan::tile`'s shape, or `None` for the build's default (which the symmetric schedule
+    /// treats by its own rule where it is the built-in one: `Plan::default`).
+    pub tile: Option<(usize, usize)>,
     /// Right-hand sides (the `apply` mode; 1 otherwise).
     pub k: usize,
 }
 
 impl Variant {
+    /// The tile shape the plan is given: [`Variant::tile`], or the build's default.
+    pub fn tile_shape(&self) -> (usize, usize) {
+        self.tile.unwrap_or_else(|| Plan::default().tile_shape())
+    }
+
     fn plan(&self) -> Plan {
-        Plan::new()
-            .tile(self.tile.0, self.tile.1)
+        let plan = match self.tile {
+            Some((rows, cols)) => Plan::new().tile(rows, cols),
+            None => Plan::new(),
+        };
+        plan
             // Inside a pinned pool, threads(0) runs on that pool's threads.
             .threads(if self.threads == 1 { 1 } else { 0 })
             .schedule(match self.schedule {
@@ -369,8 +379,8 @@ pub fn measure(
             floor_stores,
             min_s: times[0],
             reps: times.len() as u32,
-            tile_rows: variant.tile.0,
-            tile_cols: variant.tile.1,
+            tile_rows: variant.tile_shape().0,
+            tile_cols: variant.tile_shape().1,
             schedule: variant.schedule,
             stores: variant.stores,
             accuracy: variant.accuracy,

@@ -93,7 +93,7 @@ pub fn run(args: &ScalingArgs) -> Result<(), Failure> {
         schedule: ScheduleArg::Auto,
         stores: StoresArg::Auto,
         accuracy: AccuracyArg::default(),
-        tile: pairkernel::Plan::default().tile_shape(),
+        tile: None,
         k: 1,
     };
     let variants_for = |n: usize| {

@@ -176,7 +176,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
                     schedule: ScheduleArg::Auto,
                     stores: StoresArg::Auto,
                     accuracy: AccuracyArg::default(),
-                    tile: (tile.rows, tile.cols),
+                    tile: Some((tile.rows, tile.cols)),
                     k: 1,
                 });
             }
@@ -226,7 +226,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
                             schedule,
                             stores,
                             accuracy,
-                            tile: (default.rows, default.cols),
+                            tile: Some((default.rows, default.cols)),
                             k: 1,
                         });
                     }
@@ -269,7 +269,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
     };
     let mut choice_measurements: Vec<Measurement> = Vec::new();
     for variant in &mut choice_variants {
-        variant.tile = (winner.tile_rows, winner.tile_cols);
+        variant.tile = Some((winner.tile_rows, winner.tile_cols));
     }
     for &n in &ns {
         if stop.load(Ordering::Relaxed) {
