@@ -105,9 +105,50 @@ pub fn auto_choices() -> AutoChoices {
     }
 }
 
+/// The most rows a band of the symmetric schedule has under the built-in tile: where a plan's
+/// tile is the built-in default (no tuning file, no [`Plan::tile`](crate::Plan::tile)), square
+/// matrices are filled in bands of up to this many rows, four or more per thread, never fewer
+/// rows than the tile's; any other tile is taken as it is. `pairkernel info` prints it.
+///
+/// Why wider than the rows schedule's band: a band of the symmetric schedule writes its
+/// mirrored blocks into each row below it as one run of the band's width, 16 lines at 128
+/// rows against 4 at 32 (on Zen 3, going from one line to four measured 1.3–1.5×), and its
+/// pairs of bands are fewer, longer tasks. Measured on Zen 5 (2 cores, AVX-512), the binary
+/// before and after side by side, 3 rounds, `Auto` everything: default accuracy into reused
+/// output 1.11–1.18× at N = 3000 and 10000 (1 and 2 threads), 1.00–1.10× at N = 1000; into
+/// fresh output 0.98–1.12×; `Fast` entries 0.99–1.19× (fresh `Fast` output goes by rows,
+/// unchanged). `tune`'s grid agrees (its best tiles there have 128 or 256 rows; 256 lost at
+/// N = 1000 on two threads, four bands). The rows schedule keeps 32: 128-row bands cost its
+/// fresh N = 1000 fill on two threads 16–23%. The first round's Zen 4 measured symmetric
+/// bands of 8 to 64 rows within 5% of each other, with that round's kernel.
+pub const SYMMETRIC_BAND_ROWS: usize = 128;
+
+/// The symmetric schedule's band, in rows, for an `n × n` matrix on `threads` threads where
+/// the plan's tile is the built-in default ([`SYMMETRIC_BAND_ROWS`]): four bands per thread
+/// (two of the schedule's band pairs) where that is fewer rows, never below [`TILE_ROWS`].
+pub(crate) fn symmetric_band_rows(n: usize, threads: usize) -> usize {
+    let four_bands_per_thread = n / (4 * threads.max(1));
+    four_bands_per_thread.clamp(TILE_ROWS.min(SYMMETRIC_BAND_ROWS), SYMMETRIC_BAND_ROWS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symmetric_bands_widen_to_128_rows_and_keep_four_per_thread() {
+        assert_eq!(symmetric_band_rows(10_000, 2), 128);
+        assert_eq!(symmetric_band_rows(1000, 1), 128);
+        // 1000 rows on two threads: 125 (whole 8-row blocks make it 128, eight bands).
+        assert_eq!(symmetric_band_rows(1000, 2), 125.max(TILE_ROWS.min(128)));
+        assert_eq!(symmetric_band_rows(500, 2), 62.max(TILE_ROWS.min(128)));
+        // Never below the build's tile rows (the built-in 32 where this rule applies),
+        // whatever the matrix or the thread count.
+        let floor = TILE_ROWS.min(SYMMETRIC_BAND_ROWS);
+        assert_eq!(symmetric_band_rows(100, 2), floor);
+        assert_eq!(symmetric_band_rows(10_000, 1024), floor);
+        assert_eq!(symmetric_band_rows(0, 0), floor);
+    }
     use crate::tuning_config::{BUILT_IN, TILE_COLS_RANGE, TILE_ROWS_RANGE};
 
     #[test]

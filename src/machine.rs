@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-pub use crate::defaults::{AutoChoices, auto_choices};
+pub use crate::defaults::{AutoChoices, SYMMETRIC_BAND_ROWS, auto_choices};
 
 /// The data caches of CPU 0, in bytes, as the operating system reports them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -60,7 +60,9 @@ impl Default for Plan {
     /// The build's default tile shape on all the threads of the current rayon pool, with the
     /// automatic schedule and stores.
     ///
-    /// The default tile is the built-in 32 rows × 4096 columns (measured on a 2-core Zen 4),
+    /// The default tile is the built-in 32 rows × 4096 columns (measured on a 2-core Zen 4;
+    /// with it the symmetric schedule takes bands of up to
+    /// [`SYMMETRIC_BAND_ROWS`](crate::machine::SYMMETRIC_BAND_ROWS), measured on Zen 5),
     /// unless the build set another: `PAIRKERNEL_TILE_ROWS` / `PAIRKERNEL_TILE_COLS`, or a
     /// tuning file written by `pairkernel tune` (see the README, "Tuning for your machine").
     /// [`Plan::tile_source`] tells which.
@@ -595,6 +597,7 @@ impl<K: KernelChoice> Plan<K> {
             threads: &self.threads,
             accuracy: self.accuracy,
             plan_tile: (self.tile_rows, self.tile_cols),
+            built_in_tile: self.tile_source == "built-in",
             rows,
             cols,
             square,
@@ -626,6 +629,9 @@ pub(crate) struct FillJob<'a> {
     threads: &'a Threads,
     accuracy: Accuracy,
     plan_tile: (usize, usize),
+    /// The plan's tile is the crate's built-in default (no tuning file, no `Plan::tile`): the
+    /// symmetric schedule then takes its band from [`defaults::symmetric_band_rows`].
+    built_in_tile: bool,
     rows: &'a Nodes,
     cols: &'a Nodes,
     /// Rows and columns are the same nodes.
@@ -647,6 +653,7 @@ impl KernelJob for FillJob<'_> {
             threads,
             accuracy,
             plan_tile,
+            built_in_tile,
             rows,
             cols,
             square,
@@ -682,6 +689,7 @@ impl KernelJob for FillJob<'_> {
                 symmetric,
                 tile,
                 plan_tile,
+                built_in_tile,
             };
             threads.run(|parallelism| match (streaming, accuracy) {
                 (false, Accuracy::Compensated) => fill.run::<Plain, Compensated>(parallelism, out),
@@ -715,13 +723,19 @@ struct Fill<'a, F, D> {
     symmetric: bool,
     tile: TileShape,
     plan_tile: (usize, usize),
+    built_in_tile: bool,
 }
 
 impl<F: RadialFunction, D: Dimension> Fill<'_, F, D> {
     fn run<S: StorePath, A: EntryArithmetic>(&self, parallelism: Parallelism, out: &mut [f64]) {
         if self.symmetric {
             let (rows, cols) = self.plan_tile;
-            let shape = SymmetricShape::new(rows, cols, self.inputs.col_count);
+            let n = self.inputs.col_count;
+            let rows = match self.built_in_tile {
+                true => defaults::symmetric_band_rows(n, parallelism.threads()),
+                false => rows,
+            };
+            let shape = SymmetricShape::new(rows, cols, n);
             fill_symmetric::<S, A, F, D>(self.isa, self.inputs, shape, parallelism, out);
         } else {
             fill_matrix::<S, A, F, D>(self.isa, self.inputs, self.tile, parallelism, out);

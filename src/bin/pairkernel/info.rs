@@ -46,8 +46,15 @@ pub fn run() -> Result<(), Failure> {
     )?;
     writeln!(
         report,
-        "default tile: {rows} x {cols} (from {})",
-        plan.tile_source()
+        "default tile: {rows} x {cols} (from {}){}",
+        plan.tile_source(),
+        match plan.tile_source() {
+            "built-in" => format!(
+                "; square matrices by the symmetric schedule in bands of up to {} rows, four or more per thread",
+                pairkernel::machine::SYMMETRIC_BAND_ROWS
+            ),
+            _ => String::new(),
+        }
     )?;
     let choices = pairkernel::machine::auto_choices();
     let mib = |bytes: usize| format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20));
