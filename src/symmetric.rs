@@ -14,7 +14,7 @@
 //!
 //! Work: rows are cut into bands of whole 8-row blocks. Band `k` owns the rectangle of its rows
 //! right of the diagonal and the column strip below it (the mirror of that rectangle); these
-//! L-shapes tile the matrix without overlap, which is what makes the shared writes of
+//! Ls tile the matrix without overlap, which is what makes the shared writes of
 //! [`crate::window`] sound. Band `k` costs in proportion to the columns right of it, so bands
 //! are paired, first with last, second with second-to-last: every pair costs the same, and
 //! rayon balances equal tasks.
@@ -32,7 +32,7 @@ use crate::simd::{Isa, SimdTask, Vector};
 use crate::store::StorePath;
 use crate::threads::Parallelism;
 use crate::tile::BandInputs;
-use crate::window::{SharedOutput, Window};
+use crate::window::{BandWindow, SharedOutput};
 
 /// Rows (and columns) of a block: two lane groups.
 pub(crate) const BLOCK: usize = 8;
@@ -91,7 +91,7 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
         return;
     }
     let bands = n.div_ceil(shape.band_rows);
-    let output = SharedOutput::new(out, n, n);
+    let output = SharedOutput::new(out, n);
     let band_rows = |band: usize| band * shape.band_rows..n.min((band + 1) * shape.band_rows);
     // LOOP 3: pairs of bands (first with last, …), the unit of parallel work.
     let fill_pair = |pair: usize| {
@@ -103,20 +103,14 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
             .enumerate()
         {
             let rows = band_rows(band);
-            // SAFETY: band `band`'s windows are its rows right of its first column,
+            // SAFETY: band `band`'s window is its rows right of its first column,
             // `rows × rows.start..n`, and the strip below them, `rows.end..n × rows`. For two
             // bands k < l (row ranges Rk before Rl): k's rectangle lies in rows Rk, l's in rows Rl
             // — disjoint; k's strip meets rows Rl only in columns Rk, left of Rl.start, where l's
-            // rectangle starts; k's strip and l's strip have disjoint columns. Within one band the
-            // rectangle and the strip have disjoint rows. Each band is visited by one task (the
-            // pairs partition the bands), so no two live windows overlap.
-            let (rectangle, strip) = unsafe {
-                (
-                    output.window(rows.clone(), rows.start..n),
-                    output.window(rows.end..n, rows.clone()),
-                )
-            };
-            windows[slot] = Some((rows, rectangle, strip));
+            // rectangle starts; k's strip and l's strip have disjoint columns. Each band is
+            // visited by one task (the pairs partition the bands), so no two live windows overlap.
+            let window = unsafe { output.band(rows.clone()) };
+            windows[slot] = Some((rows, window));
         }
         isa.run(SymmetricPair::<S, A, F, D> {
             inputs,
@@ -133,7 +127,7 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
 struct SymmetricPair<'a, 'w, S, A, F, D> {
     inputs: &'a BandInputs<'a, F, D>,
     tile_cols: usize,
-    windows: [Option<(Range<usize>, Window<'w>, Window<'w>)>; 2],
+    windows: [Option<(Range<usize>, BandWindow<'w>)>; 2],
     order: PhantomData<(S, A)>,
 }
 
@@ -144,22 +138,15 @@ impl<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension> SimdTask
 
     #[inline(always)]
     fn run<V: Vector>(self) {
-        for (rows, rectangle, strip) in self.windows.into_iter().flatten() {
-            fill_band_symmetric::<V, S, A, F, D>(
-                self.inputs,
-                rows,
-                self.tile_cols,
-                rectangle,
-                strip,
-            );
+        for (rows, window) in self.windows.into_iter().flatten() {
+            fill_band_symmetric::<V, S, A, F, D>(self.inputs, rows, self.tile_cols, window);
         }
         S::finish();
     }
 }
 
 /// One band: every block `(a, b)` with `a` in the band's rows and `b ≥ a`, stored at `(a, b)`
-/// (in `rectangle`) and mirrored at `(b, a)` (in `rectangle` for `b` inside the band, in
-/// `strip` below it).
+/// and mirrored at `(b, a)`, both in the band's `window`.
 #[inline(always)]
 fn fill_band_symmetric<
     'w,
@@ -172,16 +159,10 @@ fn fill_band_symmetric<
     inputs: &BandInputs<'_, F, D>,
     rows: Range<usize>,
     tile_cols: usize,
-    rectangle: Window<'w>,
-    strip: Window<'w>,
+    window: BandWindow<'w>,
 ) {
     let n = inputs.col_count;
-    let mut band = BandOutput {
-        inputs,
-        rows: rows.clone(),
-        rectangle,
-        strip,
-    };
+    let mut band = BandOutput { inputs, window };
     // LOOP 2: column tiles from the band's diagonal block to the matrix's right edge.
     for tile_start in (rows.start..n).step_by(tile_cols) {
         let tile_end = n.min(tile_start + tile_cols);
@@ -217,12 +198,10 @@ fn fill_band_symmetric<
     }
 }
 
-/// One band's inputs and output windows (see [`fill_band_symmetric`]).
+/// One band's inputs and output window (see [`fill_band_symmetric`]).
 struct BandOutput<'a, 'i, 'w, F, D> {
     inputs: &'a BandInputs<'i, F, D>,
-    rows: Range<usize>,
-    rectangle: Window<'w>,
-    strip: Window<'w>,
+    window: BandWindow<'w>,
 }
 
 impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
@@ -247,9 +226,7 @@ impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
             block_row,
             block_col,
             inputs.col_count,
-            self.rows.clone(),
-            &mut self.rectangle,
-            &mut self.strip,
+            &mut self.window,
         );
     }
 }
@@ -257,51 +234,39 @@ impl<F: RadialFunction, D: Dimension> BandOutput<'_, '_, '_, F, D> {
 /// Stores a block at `(block_row, block_col)` and, off the diagonal, its transpose at
 /// `(block_col, block_row)`; only the entries inside the `n × n` matrix.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn store_block<'w, V: Vector, S: StorePath>(
+fn store_block<V: Vector, S: StorePath>(
     pairs: &[V::Pair; BLOCK],
     block_row: usize,
     block_col: usize,
     n: usize,
-    band: Range<usize>,
-    rectangle: &mut Window<'w>,
-    strip: &mut Window<'w>,
+    window: &mut BandWindow<'_>,
 ) {
     let valid_rows = BLOCK.min(n - block_row);
     let valid_cols = BLOCK.min(n - block_col);
     if valid_rows == BLOCK && valid_cols == BLOCK {
         // A whole block (all but the last block row and column): bounds and, for streaming
-        // stores, alignment proven once per block ([`Window::block_mut`]).
-        S::store_block::<V>(
-            rectangle.block_mut(block_row, block_col - band.start),
-            *pairs,
-        );
+        // stores, alignment proven once per block ([`BandWindow::block_mut`]); the block and its
+        // mirror both lie in the band's window.
+        S::store_block::<V>(window.block_mut(block_row, block_col), *pairs);
         if block_col == block_row {
             return;
         }
-        // Bands are whole blocks of rows, so the mirror block lies wholly in the rectangle
-        // (inside the band) or wholly in the strip (below it).
-        let mirror = if block_col < band.end {
-            rectangle
-        } else {
-            strip
-        };
         S::store_block::<V>(
-            mirror.block_mut(block_col, block_row - band.start),
+            window.mirror_block_mut(block_col, block_row),
             V::transpose_pairs(*pairs),
         );
         return;
     }
-    // The last block row or column: four lanes at a time, only the entries inside.
+    // The last block row or column: four lanes at a time, only the entries inside. A row of the
+    // window starts at the band's first column.
+    let first_col = window.first_col();
     let mut entries = [[V::ZERO; 2]; BLOCK];
     for (row, &pair) in entries.iter_mut().zip(pairs) {
         *row = V::split(pair);
     }
-    // At (a, b): row block_row + k, columns block_col.. of the rectangle (which starts at
-    // column band.start).
+    // At (a, b): row block_row + k, columns block_col.. .
     for (k, row_entries) in entries.iter().enumerate().take(valid_rows) {
-        let row = rectangle.row_mut(block_row + k);
-        let dst = &mut row[block_col - band.start..];
+        let dst = &mut window.row_mut(block_row + k)[block_col - first_col..];
         store_segment::<V, S>(dst, row_entries[0], row_entries[1], valid_cols);
     }
     if block_col == block_row {
@@ -316,20 +281,10 @@ fn store_block<'w, V: Vector, S: StorePath>(
     // run time, the columns went through the stack, and loading them back stalled on store
     // forwarding: measured 44% of the kernel's time.)
     let mut store_column = |col: usize, upper_half: V, lower_half: V| {
-        store_mirror_column::<V, S>(
-            MirrorColumn {
-                block_row,
-                block_col,
-                col,
-                valid_rows,
-                valid_cols,
-                band: &band,
-            },
-            rectangle,
-            strip,
-            upper_half,
-            lower_half,
-        )
+        if col < valid_cols {
+            let dst = &mut window.row_mut(block_col + col)[block_row - first_col..];
+            store_segment::<V, S>(dst, upper_half, lower_half, valid_rows);
+        }
     };
     store_column(0, upper[0], lower[0]);
     store_column(1, upper[1], lower[1]);
@@ -339,40 +294,6 @@ fn store_block<'w, V: Vector, S: StorePath>(
     store_column(5, upper_hi[1], lower_hi[1]);
     store_column(6, upper_hi[2], lower_hi[2]);
     store_column(7, upper_hi[3], lower_hi[3]);
-}
-
-/// Where column `col` of a block goes in the mirror, and how much of it is inside the matrix.
-struct MirrorColumn<'a> {
-    block_row: usize,
-    block_col: usize,
-    col: usize,
-    valid_rows: usize,
-    valid_cols: usize,
-    band: &'a Range<usize>,
-}
-
-/// Stores column `at.col` of the block (its rows 0..4 in `upper_half`, 4..8 in `lower_half`) as
-/// row `block_col + col` of the mirror, columns `block_row ..`. A function, not a closure: the
-/// closure was not inlined, and its calls cost 34% of the time (measured, N = 500, one thread).
-#[inline(always)]
-fn store_mirror_column<V: Vector, S: StorePath>(
-    at: MirrorColumn<'_>,
-    rectangle: &mut Window<'_>,
-    strip: &mut Window<'_>,
-    upper_half: V,
-    lower_half: V,
-) {
-    if at.col < at.valid_cols {
-        let mirror_row = at.block_col + at.col;
-        let row = if mirror_row < at.band.end {
-            rectangle.row_mut(mirror_row)
-        } else {
-            strip.row_mut(mirror_row)
-        };
-        // Both windows' columns start at band.start.
-        let dst = &mut row[at.block_row - at.band.start..];
-        store_segment::<V, S>(dst, upper_half, lower_half, at.valid_rows);
-    }
 }
 
 /// Writes the first `valid` of a block row's 8 entries (`first` then `second` lane group) at the
