@@ -41,8 +41,12 @@ pub struct AutoChoices {
     /// [`FAST_IS_CHEAP`](crate::kernels::RadialFunction::FAST_IS_CHEAP), as the article's φ
     /// and the cubic), into a reused output.
     pub symmetric_square_cheap: bool,
-    /// The same for cheap entries into a freshly allocated output.
+    /// The same for cheap entries into a freshly allocated output, filled on more than one
+    /// thread.
     pub symmetric_square_cheap_fresh: bool,
+    /// The same for cheap entries into a freshly allocated output filled on one thread (always
+    /// the built-in rule: `tune` measures on every core).
+    pub symmetric_square_cheap_fresh_one_thread: bool,
     /// Streaming stores for a reused output (`*_into`) of more than this many bytes.
     pub stream_reused_above_bytes: usize,
     /// Streaming stores for a freshly allocated output of more than this many bytes.
@@ -53,7 +57,7 @@ pub struct AutoChoices {
 
 impl AutoChoices {
     /// Whether a square matrix is filled by the symmetric schedule: `cheap` entries or not, a
-    /// `fresh` output or a reused one.
+    /// `fresh` output or a reused one, on more than one thread.
     pub fn symmetric(&self, cheap: bool, fresh: bool) -> bool {
         match (cheap, fresh) {
             (false, false) => self.symmetric_square,
@@ -62,18 +66,34 @@ impl AutoChoices {
             (true, true) => self.symmetric_square_cheap_fresh,
         }
     }
+
+    /// Whether a square matrix is filled by the symmetric schedule on `threads` threads: as
+    /// [`symmetric`](Self::symmetric), except cheap entries into a fresh output on one thread
+    /// ([`symmetric_square_cheap_fresh_one_thread`](Self::symmetric_square_cheap_fresh_one_thread)).
+    pub fn symmetric_on(&self, cheap: bool, fresh: bool, threads: usize) -> bool {
+        match (cheap && fresh, threads) {
+            (true, 1) => self.symmetric_square_cheap_fresh_one_thread,
+            _ => self.symmetric(cheap, fresh),
+        }
+    }
 }
 
 /// What the `Auto` settings choose here: a tuning file's measured `[choices]` where the build
 /// had one (each key it has), else the built-in rules:
 ///
 /// - **Schedule of a square matrix**: symmetric (half the arithmetic, for mirrored stores),
-///   except cheap entries into a fresh output, which go by rows. Cheap entries are
+///   except cheap entries into a fresh output on more than one thread, which go by rows. Cheap entries are
 ///   `Accuracy::Fast` with φ or the cubic, eleven operations per four entries: the stores and
 ///   the page faults bound such a fill, and the row schedule touches the new pages in order,
 ///   each written while the kernel's zeroing of it is still in cache, where the mirrored stores
 ///   fault pages in far ahead of the rest of their writes. On a Zen 3, 2 threads: rows 0.77 G
-///   entries/s against 0.63–0.68 at N = 1000, 3000 and 10000 (`tune`'s run). Into reused output the
+///   entries/s against 0.63–0.68 at N = 1000, 3000 and 10000 (`tune`'s run). On one thread
+///   the symmetric schedule wins that case too, and clearly: on Zen 5, `Fast` φ into fresh
+///   output, 3 rounds side by side, 3.74–3.81 against 2.33–2.46 G entries/s at N = 1000,
+///   1.85–1.97 against 1.58–1.66 at N = 3000, 1.78–1.88 against 1.55–1.64 at N = 10000 (on two
+///   threads there rows won at N = 3000, 2.72–2.86 against 2.33–2.36, and tied at 10000). With
+///   one thread nothing overlaps: the fill's page faults and its arithmetic run in series, and
+///   the symmetric schedule halves the arithmetic. Into reused output the
 ///   two schedules measured within noise with such entries there (the first round's Zen 4 had
 ///   the symmetric one 20–35% ahead); with the default entries (≈ 55 operations per four) the
 ///   symmetric schedule wins by 1.4–1.6×, reused, and by 1.05–1.4× fresh.
@@ -89,6 +109,9 @@ impl AutoChoices {
 /// if choices.source == "built-in" {
 ///     assert!(choices.symmetric(false, true) && !choices.symmetric(true, true));
 /// }
+/// // One thread: cheap entries into fresh output go by the symmetric schedule too.
+/// assert!(choices.symmetric_on(true, true, 1));
+/// assert_eq!(choices.symmetric_on(true, true, 2), choices.symmetric(true, true));
 /// println!("{choices:?}");
 /// ```
 pub fn auto_choices() -> AutoChoices {
@@ -99,6 +122,7 @@ pub fn auto_choices() -> AutoChoices {
         symmetric_square_fresh: square_fresh.unwrap_or(true),
         symmetric_square_cheap: cheap.unwrap_or(true),
         symmetric_square_cheap_fresh: cheap_fresh.unwrap_or(false),
+        symmetric_square_cheap_fresh_one_thread: true,
         stream_reused_above_bytes: TUNED_STREAM_REUSED_ABOVE.unwrap_or(rule),
         stream_fresh_above_bytes: TUNED_STREAM_FRESH_ABOVE.unwrap_or(rule),
         source: CHOICES_SOURCE,

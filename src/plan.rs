@@ -664,17 +664,19 @@ impl KernelJob for FillJob<'_> {
             out,
         } = self;
         // Chosen here, where the kernel is a type: whether its entries are cheap is part of
-        // `Auto`'s choice.
-        let symmetric = square
-            && match schedule {
-                Schedule::Auto => {
-                    rows_start_on_cache_lines(out, cols.len())
-                        && defaults::auto_choices()
-                            .symmetric(accuracy == Accuracy::Fast && F::FAST_IS_CHEAP, fresh)
+        // `Auto`'s choice, and so (below, where it is known) is the number of threads.
+        let cheap = accuracy == Accuracy::Fast && F::FAST_IS_CHEAP;
+        let aligned = rows_start_on_cache_lines(out, cols.len());
+        let symmetric = |threads: usize| {
+            square
+                && match schedule {
+                    Schedule::Auto => {
+                        aligned && defaults::auto_choices().symmetric_on(cheap, fresh, threads)
+                    }
+                    Schedule::Rows => false,
+                    Schedule::Symmetric => true,
                 }
-                Schedule::Rows => false,
-                Schedule::Symmetric => true,
-            };
+        };
         with_dimension!(rows.dim(), |dim| {
             let inputs = BandInputs {
                 kernel,
@@ -683,21 +685,25 @@ impl KernelJob for FillJob<'_> {
                 cols: Columns::of(cols),
                 col_count: cols.len(),
             };
-            let fill = Fill {
-                isa,
-                inputs: &inputs,
-                symmetric,
-                tile,
-                plan_tile,
-                built_in_tile,
-            };
-            threads.run(|parallelism| match (streaming, accuracy) {
-                (false, Accuracy::Compensated) => fill.run::<Plain, Compensated>(parallelism, out),
-                (false, Accuracy::Fast) => fill.run::<Plain, Fast>(parallelism, out),
-                (true, Accuracy::Compensated) => {
-                    fill.run::<Streaming, Compensated>(parallelism, out)
+            threads.run(|parallelism| {
+                let fill = Fill {
+                    isa,
+                    inputs: &inputs,
+                    symmetric: symmetric(parallelism.threads()),
+                    tile,
+                    plan_tile,
+                    built_in_tile,
+                };
+                match (streaming, accuracy) {
+                    (false, Accuracy::Compensated) => {
+                        fill.run::<Plain, Compensated>(parallelism, out)
+                    }
+                    (false, Accuracy::Fast) => fill.run::<Plain, Fast>(parallelism, out),
+                    (true, Accuracy::Compensated) => {
+                        fill.run::<Streaming, Compensated>(parallelism, out)
+                    }
+                    (true, Accuracy::Fast) => fill.run::<Streaming, Fast>(parallelism, out),
                 }
-                (true, Accuracy::Fast) => fill.run::<Streaming, Fast>(parallelism, out),
             })
         })
     }

@@ -68,12 +68,16 @@ pub fn run() -> Result<(), Failure> {
     writeln!(
         report,
         "auto choices: square matrices by the {} schedule into reused output, {} into fresh; \
-         with cheap entries (fast φ or cubic) {} / {}; streaming stores above {} (reused \
-         output), {} (fresh output) (from {})",
+         with cheap entries (fast φ or cubic) {} / {} ({} on one thread); streaming stores \
+         above {} (reused output), {} (fresh output) (from {})",
         schedule(false, false),
         schedule(false, true),
         schedule(true, false),
         schedule(true, true),
+        match choices.symmetric_on(true, true, 1) {
+            true => "symmetric",
+            false => "rows",
+        },
         mib(choices.stream_reused_above_bytes),
         mib(choices.stream_fresh_above_bytes),
         choices.source
