@@ -111,9 +111,10 @@ impl<'a> Columns<'a> {
 
     /// Coordinate `axis` of the `NR` lane groups from `first_group`: one bounds check, the
     /// same for every axis, made once per block. (Checked as one range of all the coordinates,
-    /// it was a check per axis with its overflow test: on the symmetric schedule's 8 × 8
-    /// block, with [`crate::window::BandWindow`]'s, about 50 of ~290 instructions; `Fast`
-    /// entries N = 1000 one thread 1.15× after both, Zen 5, side by side.)
+    /// it was a check per axis with its overflow test, in every block of every schedule; with
+    /// [`crate::window::BandWindow`]'s change, the symmetric schedule's 3-D `Fast` 8 × 8 block
+    /// went from about 327 instructions to 274 and 1.16× faster at N = 1000, one thread, Zen 5,
+    /// side by side: the README's performance section.)
     #[inline(always)]
     fn groups<const NR: usize>(&self, axis: usize, first_group: usize) -> &[[f64; LANES]; NR] {
         let (groups, _) = self.axis(axis)[first_group * LANES..][..LANES * NR].as_chunks::<LANES>();

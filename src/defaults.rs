@@ -45,7 +45,7 @@ pub struct AutoChoices {
     /// thread.
     pub symmetric_square_cheap_fresh: bool,
     /// The same for cheap entries into a freshly allocated output filled on one thread (always
-    /// the built-in rule: `tune` measures on every core).
+    /// the built-in rule: `tune` decides the case above from its runs on more than one thread).
     pub symmetric_square_cheap_fresh_one_thread: bool,
     /// Streaming stores for a reused output (`*_into`) of more than this many bytes.
     pub stream_reused_above_bytes: usize,
@@ -57,7 +57,8 @@ pub struct AutoChoices {
 
 impl AutoChoices {
     /// Whether a square matrix is filled by the symmetric schedule: `cheap` entries or not, a
-    /// `fresh` output or a reused one, on more than one thread.
+    /// `fresh` output or a reused one (without the one-thread rule of
+    /// [`symmetric_on`](Self::symmetric_on)).
     pub fn symmetric(&self, cheap: bool, fresh: bool) -> bool {
         match (cheap, fresh) {
             (false, false) => self.symmetric_square,
@@ -67,7 +68,8 @@ impl AutoChoices {
         }
     }
 
-    /// Whether a square matrix is filled by the symmetric schedule on `threads` threads: as
+    /// Whether a square matrix is filled by the symmetric schedule on `threads` threads (the
+    /// threads the fill actually runs on: for `Plan::threads(0)` the pool's size, not 0): as
     /// [`symmetric`](Self::symmetric), except cheap entries into a fresh output on one thread
     /// ([`symmetric_square_cheap_fresh_one_thread`](Self::symmetric_square_cheap_fresh_one_thread)).
     pub fn symmetric_on(&self, cheap: bool, fresh: bool, threads: usize) -> bool {
@@ -82,20 +84,21 @@ impl AutoChoices {
 /// had one (each key it has), else the built-in rules:
 ///
 /// - **Schedule of a square matrix**: symmetric (half the arithmetic, for mirrored stores),
-///   except cheap entries into a fresh output on more than one thread, which go by rows. Cheap entries are
-///   `Accuracy::Fast` with φ or the cubic, eleven operations per four entries: the stores and
+///   except cheap entries into a fresh output on more than one thread, which go by rows.
+///   Cheap entries are `Accuracy::Fast` with φ or the cubic, eleven operations per four
+///   entries: the stores and
 ///   the page faults bound such a fill, and the row schedule touches the new pages in order,
 ///   each written while the kernel's zeroing of it is still in cache, where the mirrored stores
 ///   fault pages in far ahead of the rest of their writes. On a Zen 3, 2 threads: rows 0.77 G
 ///   entries/s against 0.63–0.68 at N = 1000, 3000 and 10000 (`tune`'s run). On one thread
-///   the symmetric schedule wins that case too, and clearly: on Zen 5, `Fast` φ into fresh
-///   output, 3 rounds side by side, 3.74–3.81 against 2.33–2.46 G entries/s at N = 1000,
-///   1.85–1.97 against 1.58–1.66 at N = 3000, 1.78–1.88 against 1.55–1.64 at N = 10000 (on two
-///   threads there rows won at N = 3000, 2.72–2.86 against 2.33–2.36, and tied at 10000). With
-///   one thread nothing overlaps: the fill's page faults and its arithmetic run in series, and
-///   the symmetric schedule halves the arithmetic. Into reused output the
-///   two schedules measured within noise with such entries there (the first round's Zen 4 had
-///   the symmetric one 20–35% ahead); with the default entries (≈ 55 operations per four) the
+///   the symmetric schedule wins that case: on Zen 5, `Fast` φ into fresh output, each
+///   schedule in the same place of `bench`'s rounds, 2.19–2.22 against 1.65–1.67 G entries/s at
+///   N = 1000, 1.92–1.97 against 1.61–1.63 at N = 3000, 1.85–1.87 against 1.61–1.62 at
+///   N = 10000 (on two threads there rows won at N = 3000, 2.72–2.86 against 2.33–2.36, and
+///   tied at 10000). With one thread nothing overlaps: the fill's page faults and its
+///   arithmetic run in series, and the symmetric schedule halves the arithmetic. Into reused
+///   output the two schedules measured within noise with such entries there (the first round's
+///   Zen 4 had the symmetric one 20–35% ahead); with the default entries (≈ 55 operations per four) the
 ///   symmetric schedule wins by 1.4–1.6×, reused, and by 1.05–1.4× fresh.
 /// - **Stores**: streaming for outputs larger than eight L2 caches (the crossover measured on
 ///   Zen 4, 8 MiB; on Zen 3, 512 KiB L2, streaming already won at 8 MB).

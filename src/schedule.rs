@@ -25,7 +25,8 @@ pub enum Schedule {
     /// For a square kernel matrix ([`Plan::kernel_matrix`](crate::Plan::kernel_matrix) and its
     /// `_into` form), what [`machine::auto_choices`](crate::machine::auto_choices) says for its
     /// entries' cost and its output (reused or fresh): built in, symmetric except cheap entries
-    /// (`Accuracy::Fast` with φ or the cubic) into a freshly allocated matrix; a tuning file
+    /// (`Accuracy::Fast` with φ or the cubic) into a freshly allocated matrix filled on more than
+    /// one thread; a tuning file
     /// baked into the build may choose otherwise per case. Always rows when the output's rows
     /// do not start on 64-byte cache lines (N not a multiple of 8, or a buffer at an odd
     /// offset, like most numpy arrays): the symmetric schedule's mirrored stores then run at

@@ -104,11 +104,12 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
         {
             let rows = band_rows(band);
             // SAFETY: band `band`'s window is its rows right of its first column,
-            // `rows × rows.start..n`, and the strip below them, `rows.end..n × rows`. For two
-            // bands k < l (row ranges Rk before Rl): k's rectangle lies in rows Rk, l's in rows Rl
-            // — disjoint; k's strip meets rows Rl only in columns Rk, left of Rl.start, where l's
-            // rectangle starts; k's strip and l's strip have disjoint columns. Each band is
-            // visited by one task (the pairs partition the bands), so no two live windows overlap.
+            // `rows × rows.start..n`, and the strip below them, `rows.end..n × rows`: entries
+            // with row and column ≥ rows.start and row or column < rows.end. For two bands
+            // k < l (row ranges Rk before Rl): every entry of l's window has row and column
+            // ≥ Rl.start ≥ Rk.end, every entry of k's has row or column < Rk.end, so none is in
+            // both. Each band is visited by one task (the pairs partition the bands), so no two
+            // live windows overlap.
             let window = unsafe { output.band(rows.clone()) };
             windows[slot] = Some((rows, window));
         }

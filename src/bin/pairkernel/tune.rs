@@ -507,7 +507,9 @@ fn write_tuning_file(
 ///
 /// The schedule for square matrices, one per [`SquareCase`] (entry cost × output): the one whose
 /// best (over both stores) throughputs have the larger geometric mean over the case's cells
-/// (compensated or `Fast` entries, into reused or fresh output). Then, with the compensated
+/// (compensated or `Fast` entries, into reused or fresh output; for `Fast` into fresh output,
+/// the cells on more than one thread where there are any: on one thread that case follows the
+/// built-in rule). Then, with the compensated
 /// entries and the schedule chosen for them, for each kind of output (reused, fresh), streaming
 /// "wins" at an N where its geometric mean over the thread counts is
 /// at least plain stores'; it is chosen for outputs larger than the largest N it lost at below
@@ -542,12 +544,20 @@ fn decide_choices(cells: &[ChoiceCell]) -> Choices {
         }
     };
     let mode_of = |fresh: bool| if fresh { Mode::Alloc } else { Mode::Into };
+    // Cheap entries into fresh output on one thread follow the built-in rule
+    // (`AutoChoices::symmetric_on`), so that case's key is decided by the cells on more than
+    // one thread, where there are any.
+    let multi_threaded = keys.iter().any(|k| k.1 > 1);
+    let decides = |case: SquareCase, threads: usize| {
+        !(case.cheap && case.fresh && multi_threaded) || threads > 1
+    };
     // Each case's schedule: the one whose best stores have the larger geometric mean over the
-    // case's cells (every N and thread count).
+    // case's cells (every N and thread count it decides).
     let schedule_of = |case: SquareCase| -> Option<ScheduleArg> {
         let best_of = |schedule: ScheduleArg| -> Vec<f64> {
             keys.iter()
                 .filter(|k| (k.2, k.3) == (accuracy_of(case.cheap), mode_of(case.fresh)))
+                .filter(|k| decides(case, k.1))
                 .filter_map(|&key| {
                     let plain = rate(key, schedule, StoresArg::Plain)?;
                     let streaming = rate(key, schedule, StoresArg::Streaming)?;
@@ -815,5 +825,31 @@ mod tests {
         // Streaming from the smallest N in both compensated cases, whatever Fast's cells say.
         assert_eq!(choices.stream_reused_above, Some(1000 * 1000 * 8 - 1));
         assert_eq!(choices.stream_fresh_above, Some(1000 * 1000 * 8 - 1));
+    }
+
+    #[test]
+    fn cheap_entries_into_fresh_output_are_decided_on_more_than_one_thread() {
+        use ScheduleArg::{Rows, Symmetric};
+        // Fast into fresh output: the symmetric schedule far ahead on one thread, rows a little
+        // ahead on two. Together symmetric has the larger mean, but one thread follows the
+        // built-in rule, so the two-thread cells decide: rows. Every other case counts both.
+        let fast_fresh = |threads: usize, schedule: ScheduleArg, rate: f64| {
+            [StoresArg::Plain, StoresArg::Streaming].map(|stores| ChoiceCell {
+                threads,
+                accuracy: AccuracyArg::Fast,
+                ..cell(1000, Mode::Alloc, schedule, stores, rate)
+            })
+        };
+        let mut cells: Vec<ChoiceCell> = [
+            fast_fresh(1, Symmetric, 4.0),
+            fast_fresh(1, Rows, 1.0),
+            fast_fresh(2, Symmetric, 1.0),
+            fast_fresh(2, Rows, 1.1),
+        ]
+        .concat();
+        assert_eq!(decide_choices(&cells).square[3], Some(false));
+        // Measured on one thread only, the one-thread cells are all there is: they decide.
+        cells.retain(|c| c.threads == 1);
+        assert_eq!(decide_choices(&cells).square[3], Some(true));
     }
 }
