@@ -86,11 +86,11 @@ impl AutoChoices {
 /// - **Schedule of a square matrix**: symmetric (half the arithmetic, for mirrored stores),
 ///   except cheap entries into a fresh output on more than one thread, which go by rows.
 ///   Cheap entries are `Accuracy::Fast` with φ or the cubic, eleven operations per four
-///   entries: the stores and
-///   the page faults bound such a fill, and the row schedule touches the new pages in order,
-///   each written while the kernel's zeroing of it is still in cache, where the mirrored stores
-///   fault pages in far ahead of the rest of their writes. On a Zen 3, 2 threads: rows 0.77 G
-///   entries/s against 0.63–0.68 at N = 1000, 3000 and 10000 (`tune`'s run). On one thread
+///   entries: the stores and the page faults bound such a fill, and the row schedule touches
+///   the new pages in order, each written while the kernel's zeroing of it is still in cache,
+///   where the mirrored stores fault pages in far ahead of the rest of their writes. On a
+///   Zen 3, 2 threads: rows 0.77 G entries/s against 0.63–0.68 at N = 1000, 3000 and 10000
+///   (`tune`'s run). On one thread
 ///   the symmetric schedule wins that case: on Zen 5, `Fast` φ into fresh output, each
 ///   schedule in the same place of `bench`'s rounds, 2.19–2.22 against 1.65–1.67 G entries/s at
 ///   N = 1000, 1.92–1.97 against 1.61–1.63 at N = 3000, 1.85–1.87 against 1.61–1.62 at
@@ -98,8 +98,8 @@ impl AutoChoices {
 ///   tied at 10000). With one thread nothing overlaps: the fill's page faults and its
 ///   arithmetic run in series, and the symmetric schedule halves the arithmetic. Into reused
 ///   output the two schedules measured within noise with such entries there (the first round's
-///   Zen 4 had the symmetric one 20–35% ahead); with the default entries (≈ 55 operations per four) the
-///   symmetric schedule wins by 1.4–1.6×, reused, and by 1.05–1.4× fresh.
+///   Zen 4 had the symmetric one 20–35% ahead); with the default entries (≈ 55 operations per
+///   four) the symmetric schedule wins by 1.4–1.6×, reused, and by 1.05–1.4× fresh.
 /// - **Stores**: streaming for outputs larger than eight L2 caches (the crossover measured on
 ///   Zen 4, 8 MiB; on Zen 3, 512 KiB L2, streaming already won at 8 MB).
 ///

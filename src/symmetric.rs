@@ -23,7 +23,6 @@
 //! rows are line-aligned, which streaming stores need to write lines without reading them.
 
 use std::marker::PhantomData;
-use std::ops::Range;
 
 use crate::arithmetic::EntryArithmetic;
 use crate::block::{Dimension, LANES, paired_block};
@@ -110,8 +109,7 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
             // ≥ Rl.start ≥ Rk.end, every entry of k's has row or column < Rk.end, so none is in
             // both. Each band is visited by one task (the pairs partition the bands), so no two
             // live windows overlap.
-            let window = unsafe { output.band(rows.clone()) };
-            windows[slot] = Some((rows, window));
+            windows[slot] = Some(unsafe { output.band(rows) });
         }
         isa.run(SymmetricPair::<S, A, F, D> {
             inputs,
@@ -128,7 +126,7 @@ pub(crate) fn fill_symmetric<S: StorePath, A: EntryArithmetic, F: RadialFunction
 struct SymmetricPair<'a, 'w, S, A, F, D> {
     inputs: &'a BandInputs<'a, F, D>,
     tile_cols: usize,
-    windows: [Option<(Range<usize>, BandWindow<'w>)>; 2],
+    windows: [Option<BandWindow<'w>>; 2],
     order: PhantomData<(S, A)>,
 }
 
@@ -139,8 +137,8 @@ impl<S: StorePath, A: EntryArithmetic, F: RadialFunction, D: Dimension> SimdTask
 
     #[inline(always)]
     fn run<V: Vector>(self) {
-        for (rows, window) in self.windows.into_iter().flatten() {
-            fill_band_symmetric::<V, S, A, F, D>(self.inputs, rows, self.tile_cols, window);
+        for window in self.windows.into_iter().flatten() {
+            fill_band_symmetric::<V, S, A, F, D>(self.inputs, self.tile_cols, window);
         }
         S::finish();
     }
@@ -158,11 +156,11 @@ fn fill_band_symmetric<
     D: Dimension,
 >(
     inputs: &BandInputs<'_, F, D>,
-    rows: Range<usize>,
     tile_cols: usize,
     window: BandWindow<'w>,
 ) {
     let n = inputs.col_count;
+    let rows = window.rows();
     let mut band = BandOutput { inputs, window };
     // LOOP 2: column tiles from the band's diagonal block to the matrix's right edge.
     for tile_start in (rows.start..n).step_by(tile_cols) {
@@ -260,7 +258,7 @@ fn store_block<V: Vector, S: StorePath>(
     }
     // The last block row or column: four lanes at a time, only the entries inside. A row of the
     // window starts at the band's first column.
-    let first_col = window.first_col();
+    let first_col = window.rows().start;
     let mut entries = [[V::ZERO; 2]; BLOCK];
     for (row, &pair) in entries.iter_mut().zip(pairs) {
         *row = V::split(pair);

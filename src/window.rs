@@ -87,11 +87,11 @@ pub(crate) struct BandWindow<'a> {
 unsafe impl Send for BandWindow<'_> {}
 
 impl BandWindow<'_> {
-    /// The band's first row, which is also the window's first column: where every row
+    /// The band's rows. The first is also the window's first column: where every row
     /// [`row_mut`](Self::row_mut) gives starts.
     #[inline(always)]
-    pub(crate) fn first_col(&self) -> usize {
-        self.band.start
+    pub(crate) fn rows(&self) -> Range<usize> {
+        self.band.clone()
     }
 
     /// Row `row` of the matrix from column `band.start` to the L's edge: to the matrix's last
